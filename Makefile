@@ -1,0 +1,66 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   create .venv, install the package with its extras from the lock, run the main job
+#   make test   the same set-up, then every check and every notebook test
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+LIB    := softmax_scratch
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONHASHSEED := 0
+# Keras/TensorFlow: quiet logs, deterministic CPU kernels.
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TF_ENABLE_ONEDNN_OPTS := 0
+
+.PHONY: setup demo test check-export check-clean check-readme readme notebooks clean
+
+# Re-run only when what the install depends on changed (a stamp, not a reinstall).
+$(STAMP): settings.ini setup.py pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[compare,dev]'
+	@touch $@
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -c "from $(LIB).data import DATASETS, load_dataset; [print(n, *(tuple(t.shape) for t in load_dataset(n))) for n in DATASETS]"
+
+test: $(STAMP) check-export check-clean check-readme notebooks
+
+# The library is generated from the notebooks: exporting again must change nothing.
+check-export: $(STAMP)
+	@before=$$(find $(LIB) -name '*.py' -type f | sort | xargs md5sum); \
+	$(BIN)/nbdev_export; \
+	after=$$(find $(LIB) -name '*.py' -type f | sort | xargs md5sum); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "nbdev_export changed $(LIB)/: the notebooks and the library disagree; commit the export."; \
+	  diff <(echo "$$before") <(echo "$$after") || true; exit 1; fi; \
+	echo "check-export: $(LIB)/ matches the notebooks"
+
+# Notebooks are committed clean: cleaning again must change nothing.
+check-clean: $(STAMP)
+	@before=$$(find nbs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort | xargs md5sum); \
+	$(BIN)/nbdev_clean; \
+	after=$$(find nbs -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort | xargs md5sum); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "nbdev_clean changed notebooks under nbs/: commit the cleaned notebooks."; \
+	  diff <(echo "$$before") <(echo "$$after") || true; exit 1; fi; \
+	echo "check-clean: notebooks are clean"
+
+# README.md is generated from nbs/index.ipynb (offline: Quarto is not installable here).
+readme: $(STAMP)
+	$(BIN)/python tools/readme.py
+
+check-readme: $(STAMP)
+	$(BIN)/python tools/readme.py --check
+
+# Every notebook is a test file: nbdev_test runs them all (cells flagged `#| slow` are skipped).
+notebooks: $(STAMP)
+	$(BIN)/nbdev_test --n_workers 2 --timing
+	@echo "notebooks: $$(ls nbs/*.ipynb | wc -l) passed, 0 failed"
+
+clean:
+	rm -rf $(VENV) _docs _proc build dist *.egg-info
