@@ -26,7 +26,7 @@ $(STAMP): settings.ini setup.py pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -c "from $(LIB).data import DATASETS, load_dataset; [print(n, *(tuple(t.shape) for t in load_dataset(n))) for n in DATASETS]"
+	$(BIN)/softmax-scratch compare
 
 test: $(STAMP) check-export check-clean check-readme notebooks
 
