@@ -7,7 +7,7 @@ __all__ = ['GD_CHECKS', 'FRAMEWORKS', 'TOLERANCES', 'copy_to_keras', 'copy_from_
            'train_scratch', 'train_keras', 'train_torch', 'parity', 'fit_sklearn', 'sklearn_parity', 'ParityReport',
            'compare']
 
-# %% ../nbs/05_compare.ipynb #a3cc5c3b
+# %% ../nbs/05_compare.ipynb #dfe374b3
 import json, math
 from dataclasses import dataclass, field
 import numpy as np
@@ -16,16 +16,7 @@ from .data import Dataset, load_dataset, check_choice, check_positive, DATASETS
 from .classifier import SoftmaxClassifier, STRATEGIES
 from .checks import rel_err
 
-# %% ../nbs/05_compare.ipynb #9fed4ec1
-def _set_params(model:SoftmaxClassifier, w, b):
-    "Copy (w, b) into `model`, checking shapes against it."
-    w = torch.as_tensor(np.asarray(w), dtype=model.dtype).to(model.device)
-    b = torch.as_tensor(np.asarray(b), dtype=model.dtype).to(model.device)
-    if tuple(w.shape) != (model.n_features, model.n_classes) or tuple(b.shape) != (model.n_classes,):
-        raise ValueError(f"parameters: expected w {(model.n_features, model.n_classes)} and b {(model.n_classes,)}, got {tuple(w.shape)} and {tuple(b.shape)}")
-    model.w, model.b = w.clone(), b.clone()
-    return model
-
+# %% ../nbs/05_compare.ipynb #72c45510
 def copy_to_keras(model:SoftmaxClassifier, dense):
     "Set a Keras `Dense` layer's kernel (N,Q) and bias (Q,) to the model's parameters."
     dense.set_weights([model.w.detach().cpu().numpy(), model.b.detach().cpu().numpy()])
@@ -33,7 +24,7 @@ def copy_to_keras(model:SoftmaxClassifier, dense):
 def copy_from_keras(dense, model:SoftmaxClassifier) -> SoftmaxClassifier:
     "Set the model's parameters to a Keras `Dense` layer's kernel and bias."
     kernel, bias = dense.get_weights()
-    return _set_params(model, kernel, bias)
+    return model.set_params(kernel, bias)
 
 def copy_to_torch(model:SoftmaxClassifier, linear:torch.nn.Linear):
     "Set a PyTorch `nn.Linear`'s weight (Q,N), the transpose of W, and bias (Q,) to the model's parameters."
@@ -42,9 +33,9 @@ def copy_to_torch(model:SoftmaxClassifier, linear:torch.nn.Linear):
 
 def copy_from_torch(linear:torch.nn.Linear, model:SoftmaxClassifier) -> SoftmaxClassifier:
     "Set the model's parameters from a PyTorch `nn.Linear` (weight transposed)."
-    return _set_params(model, linear.weight.detach().T, linear.bias.detach())
+    return model.set_params(linear.weight.detach().T, linear.bias.detach())
 
-# %% ../nbs/05_compare.ipynb #95a5b595
+# %% ../nbs/05_compare.ipynb #2b6a9aef
 @dataclass
 class Run:
     "What one training run produced, in the same form for every framework."
@@ -60,14 +51,14 @@ def _accuracy(proba, y): return float((np.asarray(proba).argmax(1) == np.asarray
 
 def train_scratch(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batch_size:int, strategy:str='closed') -> Run:
     "Train a copy of `init` with `SoftmaxClassifier.fit`."
-    m = _set_params(SoftmaxClassifier(init.n_features, init.n_classes, seed=0, dtype=init.dtype), init.w, init.b)
+    m = SoftmaxClassifier(init.n_features, init.n_classes, seed=0, dtype=init.dtype).set_params(init.w, init.b)
     before = (m.predict_proba(ds.x_train).numpy(), m.evaluate(ds.x_train, ds.y_train))
     h = m.fit(ds.x_train, ds.y_train, epochs, lr, batch_size, strategy=strategy, progress=False)
     if h.stopped: raise FloatingPointError(f"scratch training stopped: {h.stopped}")
     p = m.predict_proba(ds.x_valid).numpy()
     return Run(*before, h.train_loss, m.w.numpy(), m.b.numpy(), p, _accuracy(p, ds.y_valid))
 
-# %% ../nbs/05_compare.ipynb #5e66e952
+# %% ../nbs/05_compare.ipynb #819921ec
 def _keras():
     "Import Keras, or explain which extra to install."
     try:
@@ -93,7 +84,7 @@ def train_keras(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batch_
     finally: keras.config.set_floatx(floatx)
     return Run(*before, [float(v) for v in hist.history['loss']], kernel, bias, p, _accuracy(p, ds.y_valid))
 
-# %% ../nbs/05_compare.ipynb #c16f8e07
+# %% ../nbs/05_compare.ipynb #5084aee9
 def train_torch(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batch_size:int) -> Run:
     "Train PyTorch's nn.Linear + CrossEntropyLoss + optim.SGD from `init`'s parameters, in float64."
     net = torch.nn.Linear(init.n_features, init.n_classes, dtype=torch.float64)
@@ -112,7 +103,7 @@ def train_torch(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batch_
     with torch.no_grad(): p = torch.softmax(net(ds.x_valid), 1).numpy()
     return Run(*before, losses, net.weight.detach().T.numpy().copy(), net.bias.detach().numpy().copy(), p, _accuracy(p, ds.y_valid))
 
-# %% ../nbs/05_compare.ipynb #0ce76703
+# %% ../nbs/05_compare.ipynb #86e69559
 GD_CHECKS = {   # field of the report: (what it compares, the Run attribute)
     'predict_before_err': ('predictions before training', 'proba_before'),
     'loss_before_err':    ('loss before training', 'loss_before'),
@@ -128,7 +119,7 @@ def parity(scratch:Run, other:Run, tol:float) -> dict:
     return dict(row, tolerance=tol, passed=all(v <= tol for v in row.values()),
                 valid_acc_scratch=scratch.valid_acc, valid_acc=other.valid_acc, train_loss=list(other.train_loss))
 
-# %% ../nbs/05_compare.ipynb #4eddfd28
+# %% ../nbs/05_compare.ipynb #ce07c58c
 def fit_sklearn(ds:Dataset, tol:float=1e-10, max_iter:int=100_000):
     "scikit-learn's unpenalised multinomial LogisticRegression fitted to convergence on the training rows."
     from sklearn.linear_model import LogisticRegression
@@ -138,7 +129,7 @@ def sklearn_parity(init:SoftmaxClassifier, ds:Dataset, tol:float=1e-6, scratch_a
     "Scratch model at scikit-learn's optimum: probability and loss errors, the gradient there, separability."
     from sklearn.metrics import log_loss
     clf = fit_sklearn(ds)
-    m = _set_params(SoftmaxClassifier(init.n_features, init.n_classes, seed=0), clf.coef_.T, clf.intercept_)
+    m = SoftmaxClassifier(init.n_features, init.n_classes, seed=0).set_params(clf.coef_.T, clf.intercept_)
     p_ref = clf.predict_proba(ds.x_train.numpy())
     labels = ds.y_train.argmax(1).numpy()
     loss_ref = log_loss(labels, p_ref, labels=range(init.n_classes))
@@ -153,7 +144,7 @@ def sklearn_parity(init:SoftmaxClassifier, ds:Dataset, tol:float=1e-6, scratch_a
         row['passed'] = all(row[k] <= tol for k in ('proba_err', 'loss_err', 'grad_norm_err'))
     return row
 
-# %% ../nbs/05_compare.ipynb #a5808eb3
+# %% ../nbs/05_compare.ipynb #6cdb34eb
 FRAMEWORKS = ('keras', 'torch', 'sklearn')
 TOLERANCES = dict(keras=1e-12, torch=1e-12, sklearn=1e-6)
 _LABELS = {**{k: v[0] for k, v in GD_CHECKS.items()}, 'proba_err': 'probabilities at the optimum',
@@ -222,7 +213,7 @@ class ParityReport:
         if path is not None: fig.savefig(path, dpi=100); plt.close(fig)
         return fig
 
-# %% ../nbs/05_compare.ipynb #ef35cacd
+# %% ../nbs/05_compare.ipynb #eb5c9a83
 def compare(dataset:str='synthetic',          # one of DATASETS
             frameworks=FRAMEWORKS,             # any of 'keras', 'torch', 'sklearn'
             epochs:int=16,                     # epochs of minibatch SGD
