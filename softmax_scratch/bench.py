@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['CONTENDERS', 'make_problem', 'epoch_runner', 'keras_available', 'machine', 'bench', 'bench_table', 'unchunked_bytes',
-           'growth', 'plot_growth']
+           'growth', 'plot_growth', 'targets']
 
-# %% ../nbs/07_benchmarks.ipynb #58b15a89
+# %% ../nbs/07_benchmarks.ipynb #1e086446
 import json, math, os, platform, statistics, time
 from dataclasses import dataclass, field
 import numpy as np
@@ -15,7 +15,7 @@ from .data import check_choice, check_positive
 from .classifier import SoftmaxClassifier, STRATEGIES, GRADIENTS, MEMORY_BUDGET, kronecker_chunk_size, loss_and_grads
 from .checks import peak_memory
 
-# %% ../nbs/07_benchmarks.ipynb #03f63cb0
+# %% ../nbs/07_benchmarks.ipynb #62b28623
 CONTENDERS = ('closed', 'blockdiag', 'kronecker', 'torch', 'keras')
 
 def make_problem(n_samples:int=60_000, n_features:int=784, n_classes:int=10, dtype=torch.float64, seed:int=0) -> tuple:
@@ -64,7 +64,7 @@ def epoch_runner(contender:str, x, y, batch_size:int, lr:float=0.01):
     if contender in STRATEGIES: return _scratch_epoch(contender, x, y, batch_size, lr)
     return _torch_epoch(x, y, batch_size, lr) if contender == 'torch' else _keras_epoch(x, y, batch_size, lr)
 
-# %% ../nbs/07_benchmarks.ipynb #8eacddcc
+# %% ../nbs/07_benchmarks.ipynb #eb2fdcfa
 def keras_available() -> bool:
     "Whether Keras (the `compare` extra) can be imported."
     import importlib.util
@@ -126,7 +126,7 @@ def bench(n_samples:int=60_000,         # M
                               repeats=repeats, slow_repeats=slow_repeats, lr=lr),
                 machine=machine(), notes=notes, results=results)
 
-# %% ../nbs/07_benchmarks.ipynb #d23a9870
+# %% ../nbs/07_benchmarks.ipynb #004d677e
 def bench_table(report:dict) -> str:
     "The benchmark as an aligned text table: ms per epoch, peak memory above the data, ratio to PyTorch autograd."
     rows = [('dtype', 'batch', 'contender', 'ms/epoch', 'peak MiB', '× torch', '× closed')]
@@ -142,7 +142,7 @@ def bench_table(report:dict) -> str:
     head = f"one epoch, {s['n_samples']} × {s['n_features']}, {s['n_classes']} classes, {s['threads']} threads, median of {s['repeats']} rounds ({s['slow_repeats']} for kronecker)"
     return '\n'.join([head, *lines, *report['notes']])
 
-# %% ../nbs/07_benchmarks.ipynb #ec85976b
+# %% ../nbs/07_benchmarks.ipynb #0f7171b8
 def unchunked_bytes(n_samples:int, n_features:int, n_classes:int, itemsize:int=8) -> int:
     "Bytes of the two explicit Jacobians built whole: ∂Σ/∂Z (M,Q,M,Q) and ∂Z/∂W (M,Q,N,Q)."
     M, N, Q = n_samples, n_features, n_classes
@@ -186,3 +186,18 @@ def plot_growth(rows:list, path=None):
     ax_t.legend(fontsize=8); ax_m.legend(fontsize=8); fig.tight_layout()
     if path is not None: fig.savefig(path, dpi=100); plt.close(fig)
     return fig
+
+# %% ../nbs/07_benchmarks.ipynb #10ebe693
+def targets(report:dict) -> list:
+    "Each target of the benchmark page checked against a report: (target, measured, limit, met)."
+    ms = {(r['dtype'], r['batch_size'], r['contender']): r for r in report['results']}
+    out = []
+    for (dtype, bs, c), r in ms.items():
+        closed = ms.get((dtype, bs, 'closed'))
+        if c == 'torch' and closed: out.append((f"closed / torch, {dtype}, batch {bs}", closed['ms'] / r['ms'], 0.8 if dtype == 'float64' else 1.0))
+        if c == 'keras' and closed: out.append((f"closed / keras, {dtype}, batch {bs}", closed['ms'] / r['ms'], 0.3))
+        if c == 'blockdiag' and closed: out.append((f"blockdiag / closed, {dtype}, batch {bs}", r['ms'] / closed['ms'], 1.5))
+        if c == 'kronecker' and closed:
+            out.append((f"kronecker / closed, {dtype}, batch {bs}", r['ms'] / closed['ms'], 20.0))
+            if r['peak_mib'] is not None: out.append((f"kronecker peak MiB above the data, {dtype}, batch {bs}", r['peak_mib'], 1024.0))
+    return [(name, v, limit, v <= limit) for name, v, limit in out]

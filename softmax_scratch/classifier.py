@@ -7,18 +7,18 @@ __all__ = ['STRATEGIES', 'MEMORY_BUDGET', 'GRADIENTS', 'CHUNK_BYTES', 'kronecker
            'grad_closed', 'loss_and_grads', 'add_to_class', 'SoftmaxClassifier', 'logits', 'predict_proba', 'predict',
            'evaluate', 'accuracy', 'gradients', 'update', 'History', 'fit', 'save']
 
-# %% ../nbs/04_classifier.ipynb #2fa9597d
+# %% ../nbs/04_classifier.ipynb #8be8b6d2
 import math, os, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
-from .data import as_features, as_labels, check_choice, check_positive
+from .data import as_tensor, as_features, as_labels, check_choice, check_positive, check_seed, check_finite, NonFiniteError
 from .softmax import softmax, softmax_jacobian_blocks, softmax_jacobian_full
 from .losses import cross_entropy_from_logits, cross_entropy_grad, cross_entropy_and_grad
 from .linear import linear, linear_jacobian_w, linear_jacobian_b, linear_vjp
 
-# %% ../nbs/04_classifier.ipynb #8b094e3d
+# %% ../nbs/04_classifier.ipynb #14206731
 STRATEGIES = ('kronecker', 'blockdiag', 'closed')
 MEMORY_BUDGET = 256 * 2**20   # bytes: the largest explicit Jacobian 'kronecker' builds at once
 
@@ -53,7 +53,7 @@ def grad_kronecker(x,  # features X, (M,N)
         db += torch.einsum('pq,pqj->j', dz, linear_jacobian_b(len(dz), Q, dz.dtype))  # (m,Q)·(m,Q,Q) -> (Q,)
     return cross_entropy_from_logits(y, z), dw, db
 
-# %% ../nbs/04_classifier.ipynb #b2dbad49
+# %% ../nbs/04_classifier.ipynb #d3c9998a
 def grad_blockdiag(x,  # features X, (M,N)
                    y,  # one-hot labels Y, (M,Q)
                    w,  # weights W, (N,Q)
@@ -76,7 +76,7 @@ def grad_closed(x,  # features X, (M,N)
 
 GRADIENTS = dict(kronecker=grad_kronecker, blockdiag=grad_blockdiag, closed=grad_closed)
 
-# %% ../nbs/04_classifier.ipynb #bb760deb
+# %% ../nbs/04_classifier.ipynb #db7c54d9
 CHUNK_BYTES = 8 * 2**20   # rows per chunk of 'closed' and 'blockdiag': about this many bytes of X
 
 def loss_and_grads(x,                    # features X, (M,N)
@@ -96,13 +96,21 @@ def loss_and_grads(x,                    # features X, (M,N)
         loss, dw, db = loss + share * l, dw + share * gw, db + share * gb
     return loss, dw, db
 
-# %% ../nbs/04_classifier.ipynb #ebd3d9b7
+# %% ../nbs/04_classifier.ipynb #c8c890af
 def add_to_class(cls):
     "Decorator: add the function to `cls` as a method of the same name (so a class can be built cell by cell)."
     def register(fn):
         setattr(cls, fn.__name__, fn)
         return fn
     return register
+
+def _device(device) -> torch.device:
+    "A torch device that exists on this machine, or a ValueError/TypeError naming `device`."
+    try: d = torch.device(device)
+    except (RuntimeError, TypeError) as e: raise (TypeError if isinstance(e, TypeError) else ValueError)(f"device: expected a torch device such as 'cpu' or 'cuda:0', got {device!r}") from None
+    try: torch.empty(0, device=d)
+    except (RuntimeError, AssertionError) as e: raise ValueError(f"device: {d} is not available here ({' '.join(str(e).split())[:120]})") from None
+    return d
 
 class SoftmaxClassifier:
     "Multinomial logistic regression Σ = softmax(XW + b), trained by gradient descent with explicit Jacobians."
@@ -118,7 +126,8 @@ class SoftmaxClassifier:
         if n_classes < 2: raise ValueError(f"n_classes: expected at least 2, got {n_classes}")
         if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
             raise TypeError(f"dtype: expected a floating torch dtype such as torch.float64, got {dtype!r}")
-        self.n_features, self.n_classes, self.dtype, self.device = n_features, n_classes, dtype, torch.device(device)
+        check_seed(seed)
+        self.n_features, self.n_classes, self.dtype, self.device = n_features, n_classes, dtype, _device(device)
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
         self.set_params(torch.randn(n_features, n_classes, generator=gen, dtype=dtype), torch.randn(n_classes, generator=gen, dtype=dtype))
         self.history = None
@@ -127,10 +136,14 @@ class SoftmaxClassifier:
                    w,   # weights (N,Q): tensor or array
                    b,   # bias (Q,)
                   ):
-        "Set the parameters (copied, in the model's dtype and device), checking their shapes."
-        w, b = (torch.as_tensor(np.asarray(t.detach().cpu() if isinstance(t, torch.Tensor) else t), dtype=self.dtype) for t in (w, b))
+        "Set the parameters (copied, in the model's dtype and device), checking their shapes and values."
+        w, b = (as_tensor(t.detach().cpu() if isinstance(t, torch.Tensor) else t, n) for t, n in ((w, 'w'), (b, 'b')))
         if tuple(w.shape) != (self.n_features, self.n_classes) or tuple(b.shape) != (self.n_classes,):
             raise ValueError(f"w, b: expected shapes {(self.n_features, self.n_classes)} and {(self.n_classes,)}, got {tuple(w.shape)} and {tuple(b.shape)}")
+        for t, n in ((w, 'w'), (b, 'b')):
+            check_finite(t, n)
+            if not torch.isfinite(t.to(self.dtype)).all(): raise NonFiniteError(f"{n}: values too large for the model's {self.dtype}")
+        w, b = w.to(self.dtype), b.to(self.dtype)
         # W is kept column by column (the transpose of a contiguous (Q,N) tensor): XW is then the GEMM
         # layout that runs fastest here, and the gradient (ΔᵀX)ᵀ arrives in the same layout.
         self.w, self.b = w.T.contiguous().T.to(self.device), b.clone().to(self.device)
@@ -138,7 +151,7 @@ class SoftmaxClassifier:
 
     def __repr__(self): return f"SoftmaxClassifier(n_features={self.n_features}, n_classes={self.n_classes}, dtype={self.dtype}, device='{self.device}')"
 
-# %% ../nbs/04_classifier.ipynb #54fdc8dd
+# %% ../nbs/04_classifier.ipynb #0a0344b6
 @add_to_class(SoftmaxClassifier)
 def _x(self, x, name='x'):
     "Features checked against the model: (M,N), finite, the model's dtype and device."
@@ -177,7 +190,7 @@ def accuracy(self, x, y) -> float:
     x, y = self._xy(x, y)
     return (linear(x, self.w, self.b).argmax(-1) == y.argmax(-1)).to(torch.float64).mean().item()
 
-# %% ../nbs/04_classifier.ipynb #2ae3cbaa
+# %% ../nbs/04_classifier.ipynb #6b33fe6d
 @add_to_class(SoftmaxClassifier)
 def gradients(self, x, y,
               strategy:str='closed',   # one of STRATEGIES
@@ -200,10 +213,14 @@ def update(self, x, y,
           ):
     "One gradient-descent step on the batch (x, y)."
     check_positive(lr, 'lr')
+    w, b = self.w, self.b
     self._step(*self.gradients(x, y, strategy), lr)
+    if not (torch.isfinite(self.w).all() and torch.isfinite(self.b).all()):
+        self.w, self.b = w, b
+        raise ValueError(f"lr: the step with lr={lr} overflowed the parameters; they are unchanged. Lower lr.")
     return self
 
-# %% ../nbs/04_classifier.ipynb #198b7499
+# %% ../nbs/04_classifier.ipynb #add5fd2f
 @dataclass
 class History:
     "Per-epoch record of a `fit`: training loss (Keras' definition), validation loss and accuracy, wall time."
@@ -233,7 +250,7 @@ class History:
         fig.tight_layout()
         return fig
 
-# %% ../nbs/04_classifier.ipynb #f866541d
+# %% ../nbs/04_classifier.ipynb #96bda824
 def _batches(n:int, batch_size:int, order:torch.Tensor=None):
     "Row indices (or slices, when in order) of consecutive batches; the last may be smaller."
     for i in range(0, n, batch_size):
@@ -257,6 +274,8 @@ def fit(self, x, y,
     check_positive(lr, 'lr')
     batch_size = len(x) if batch_size is None else check_positive(batch_size, 'batch_size', integer=True)
     check_choice(strategy, 'strategy', STRATEGIES)
+    check_seed(seed)
+    if not isinstance(shuffle, bool): raise TypeError(f"shuffle: expected True or False, got {shuffle!r}")
     if valid is not None:
         if not (isinstance(valid, (tuple, list)) and len(valid) == 2): raise TypeError(f"valid: expected a pair (x_valid, y_valid), got {type(valid).__name__}")
         xv, yv = self._x(valid[0], 'valid[0]'), None
@@ -271,8 +290,10 @@ def fit(self, x, y,
             order = torch.randperm(len(x), generator=gen).to(self.device) if shuffle else None
             for rows in _batches(len(x), batch_size, order):
                 xb, yb = x[rows], y[rows]
-                loss, dw, db = loss_and_grads(xb, yb, self.w, self.b, strategy)   # the loss before this batch's update
-                loss = loss.item()
+                try:
+                    loss, dw, db = loss_and_grads(xb, yb, self.w, self.b, strategy)   # the loss before this batch's update
+                    loss = loss.item()
+                except NonFiniteError: loss = math.inf                                # the logits overflowed
                 if not math.isfinite(loss): return self._diverged(epoch, lr, prev)
                 total += loss * len(yb)
                 prev, in_step = (self.w, self.b), True
@@ -301,13 +322,19 @@ def _diverged(self, epoch, lr, params) -> History:
     warnings.warn(h.stopped, RuntimeWarning, stacklevel=3)
     return h
 
-# %% ../nbs/04_classifier.ipynb #9a501c1e
+# %% ../nbs/04_classifier.ipynb #4e57d940
 _FORMAT = 'softmax_scratch.SoftmaxClassifier/1'
+
+def _path(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)): raise TypeError(f"path: expected a file name (str or Path), got {path!r}")
+    return Path(path)
 
 @add_to_class(SoftmaxClassifier)
 def save(self, path) -> Path:
     "Write the parameters and configuration to `path` (.npz), atomically."
-    path = Path(path)
+    path = _path(path)
+    if path.is_dir(): raise IsADirectoryError(f"path: {path} is a folder; expected a file name")
+    if not path.parent.is_dir(): raise FileNotFoundError(f"path: folder {path.parent} does not exist")
     arrays = dict(format=np.array(_FORMAT), dtype=np.array(str(self.dtype).removeprefix('torch.')),
                   w=self.w.detach().cpu().numpy(), b=self.b.detach().cpu().numpy())
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
@@ -323,7 +350,7 @@ def save(self, path) -> Path:
 
 def _load(cls, path, device='cpu') -> 'SoftmaxClassifier':
     "Read a model written by `save`; never unpickles. Raises ValueError naming the file if it is not a valid checkpoint."
-    path = Path(path)
+    path = _path(path)
     if not path.is_file(): raise FileNotFoundError(f"path: no checkpoint file at {path}")
     try:
         with np.load(path, allow_pickle=False) as f: arrays = {k: f[k] for k in f.files}
@@ -338,6 +365,7 @@ def _load(cls, path, device='cpu') -> 'SoftmaxClassifier':
         raise ValueError(f"{path}: inconsistent shapes: w {w.shape}, b {b.shape} (expected (N,Q) and (Q,), Q ≥ 2)")
     if str(w.dtype) != str(arrays['dtype']) or str(b.dtype) != str(arrays['dtype']):
         raise ValueError(f"{path}: parameters stored as {w.dtype}/{b.dtype}, the header says {str(arrays['dtype'])}")
+    if not (np.isfinite(w).all() and np.isfinite(b).all()): raise ValueError(f"{path}: the parameters are not finite (NaN or inf)")
     return cls(w.shape[0], w.shape[1], seed=0, dtype=dtype, device=device).set_params(w, b)
 
 SoftmaxClassifier.load = classmethod(_load)

@@ -6,15 +6,17 @@
 __all__ = ['cross_entropy', 'cross_entropy_from_logits', 'cross_entropy_grad', 'cross_entropy_logits_grad',
            'cross_entropy_and_grad']
 
-# %% ../nbs/02_cross_entropy.ipynb #2db09edb
+# %% ../nbs/02_cross_entropy.ipynb #86248e67
 import torch
 from .data import as_floats
 from .softmax import log_softmax
 
-# %% ../nbs/02_cross_entropy.ipynb #416aab14
-def _pair(y_true, y_pred, name='y_pred'):
-    "Labels and predictions as floating tensors of one (M,Q) shape."
+# %% ../nbs/02_cross_entropy.ipynb #cf3850aa
+def _pair(y_true, y_pred, name='y_pred', probabilities=False):
+    "Labels and predictions (probabilities, or logits) as floating tensors of one (M,Q) shape."
     y_pred = as_floats(y_pred, name, ndim=2)
+    if probabilities and (y_pred.min() < 0 or y_pred.max() > 1):
+        raise ValueError(f"{name}: expected probabilities in [0, 1], got values in [{y_pred.min().item():.3g}, {y_pred.max().item():.3g}]")
     y_true = as_floats(y_true, 'y_true', ndim=2).to(y_pred.dtype)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true: expected the shape of {name}, {tuple(y_pred.shape)}, got {tuple(y_true.shape)}")
@@ -24,10 +26,10 @@ def cross_entropy(y_true,  # one-hot labels Y, (M,Q)
                   y_pred,  # predicted probabilities Ŷ, (M,Q)
                  ) -> torch.Tensor:  # scalar
     "Mean cross-entropy −(1/M) Σ Y ⊙ log Ŷ, from probabilities."
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, probabilities=True)
     return -torch.xlogy(y_true, y_pred).sum() / len(y_true)
 
-# %% ../nbs/02_cross_entropy.ipynb #7ac6227e
+# %% ../nbs/02_cross_entropy.ipynb #8893c5a4
 def cross_entropy_from_logits(y_true,  # one-hot labels Y, (M,Q)
                               z,       # logits Z, (M,Q)
                              ) -> torch.Tensor:  # scalar
@@ -35,24 +37,24 @@ def cross_entropy_from_logits(y_true,  # one-hot labels Y, (M,Q)
     y_true, z = _pair(y_true, z, 'z')
     return -(y_true * log_softmax(z)).sum() / len(y_true)
 
-# %% ../nbs/02_cross_entropy.ipynb #72b7bbbc
+# %% ../nbs/02_cross_entropy.ipynb #64aadcb9
 def cross_entropy_grad(y_true,  # one-hot labels Y, (M,Q)
                        y_pred,  # predicted probabilities Ŷ, (M,Q)
                       ) -> torch.Tensor:  # (M,Q): ∂L/∂Ŷ
     "Gradient of the mean cross-entropy with respect to the probabilities, −(Y ⊘ Ŷ)/M."
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, probabilities=True)
     ratio = torch.where(y_true != 0, y_true / y_pred, torch.zeros_like(y_pred))
     return -ratio / len(y_true)
 
-# %% ../nbs/02_cross_entropy.ipynb #b288dca9
+# %% ../nbs/02_cross_entropy.ipynb #e4ef1948
 def cross_entropy_logits_grad(y_true,  # one-hot labels Y, (M,Q)
                               y_pred,  # softmax outputs Σ, (M,Q)
                              ) -> torch.Tensor:  # (M,Q): ∂L/∂Z
     "Gradient of the mean cross-entropy of softmax(Z) with respect to the logits Z: (Σ − Y)/M."
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(y_true, y_pred, probabilities=True)
     return (y_pred - y_true) / len(y_true)
 
-# %% ../nbs/02_cross_entropy.ipynb #14ef2588
+# %% ../nbs/02_cross_entropy.ipynb #cdbdde8b
 def cross_entropy_and_grad(y_true,  # one-hot labels Y, (M,Q)
                            z,       # logits Z, (M,Q)
                           ) -> tuple:  # (L as a 0-d tensor, ∂L/∂Z (M,Q))
