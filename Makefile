@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: setup demo test check-export check-clean check-readme readme notebooks clean
+.PHONY: setup demo test check-export check-clean check-readme readme notebooks docs docs-test clean
 
 # Re-run only when what the install depends on changed (a stamp, not a reinstall).
 $(STAMP): settings.ini setup.py pyproject.toml constraints.txt
@@ -28,7 +28,7 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/softmax-scratch compare
 
-test: $(STAMP) check-export check-clean check-readme notebooks
+test: $(STAMP) check-export check-clean check-readme notebooks docs-test
 
 # The library is generated from the notebooks: exporting again must change nothing.
 check-export: $(STAMP)
@@ -61,6 +61,21 @@ check-readme: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/nbdev_test --n_workers 2 --timing
 	@echo "notebooks: $$(ls nbs/*.ipynb | wc -l) passed, 0 failed"
+
+# The docs site in _docs/, offline: the notebooks executed (they are committed without outputs), processed by
+# nbdev and rendered by smalldocs, or by Quarto where it is installed (tools/docs.py). Rebuilt only on a change.
+DOCS_STAMP := _docs/.built
+$(DOCS_STAMP): $(STAMP) tools/docs.py settings.ini $(shell find nbs $(LIB) -type f -not -path '*/.ipynb_checkpoints/*' -not -name '*.pyc')
+	$(BIN)/python tools/docs.py
+	@touch $@
+
+docs: $(DOCS_STAMP)
+
+# Every page of the site in headless Chromium (Debian's; installed here when missing, as root): math typeset,
+# plots loaded, signatures, links and sidebar, no tracebacks, no request leaving 127.0.0.1 (tests/test_docs.py).
+docs-test: $(STAMP) $(DOCS_STAMP)
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	$(BIN)/python -m pytest tests/test_docs.py -q
 
 clean:
 	rm -rf $(VENV) _docs _proc build dist *.egg-info

@@ -5,11 +5,12 @@
 # %% auto #0
 __all__ = ['linear', 'linear_jacobian_w', 'linear_jacobian_b', 'linear_vjp']
 
-# %% ../nbs/03_linear.ipynb #aadc07e6
+# %% ../nbs/03_linear.ipynb #bca56388
+import math
 import torch
 from .data import as_floats, check_finite, check_positive, NonFiniteError
 
-# %% ../nbs/03_linear.ipynb #1832e5d7
+# %% ../nbs/03_linear.ipynb #987b5079
 def linear(x,  # features X, (M,N)
            w,  # weights W, (N,Q)
            b,  # bias b, (Q,)
@@ -20,7 +21,7 @@ def linear(x,  # features X, (M,N)
     if b.shape[0] != w.shape[1]: raise ValueError(f"b: expected {w.shape[1]} entries, one per column of w, got shape {tuple(b.shape)}")
     _same_dtype(x, w=w, b=b)
     z = torch.addmm(b, x, w)
-    if not torch.isfinite(z.sum()):               # checking the small result covers X, W, b and overflow at once
+    if not math.isfinite(z.sum().item()):         # checking the small result covers X, W, b and overflow at once
         for t, n in ((x, 'x'), (w, 'w'), (b, 'b')): check_finite(t, n)
         raise NonFiniteError(f"x: the logits xw + b overflow although x, w and b are finite "
                              f"(max |x| {x.abs().max().item():.1e}, max |w| {w.abs().max().item():.1e}); rescale the features")
@@ -31,7 +32,7 @@ def _same_dtype(x, **others):
     for n, t in others.items():
         if t.dtype != x.dtype: raise TypeError(f"{n}: expected dtype {x.dtype} (that of x), got {t.dtype}")
 
-# %% ../nbs/03_linear.ipynb #2891148e
+# %% ../nbs/03_linear.ipynb #804ac9c9
 def linear_jacobian_w(x,               # features X, (M,N)
                       n_classes:int,   # Q
                      ) -> torch.Tensor:  # (M,Q,N,Q): entry [p,q,i,j] is ∂Z_pq/∂W_ij = X_pi δ_qj
@@ -41,7 +42,7 @@ def linear_jacobian_w(x,               # features X, (M,N)
     eye = torch.eye(n_classes, dtype=x.dtype, device=x.device)
     return torch.kron(x[:, None, :, None], eye[None, :, None, :])     # (M,1,N,1) ⊗ (1,Q,1,Q) -> (M,Q,N,Q)
 
-# %% ../nbs/03_linear.ipynb #c4f5dd4f
+# %% ../nbs/03_linear.ipynb #1d6897b6
 def linear_jacobian_b(n_samples:int,         # M
                       n_classes:int,         # Q
                       dtype=torch.float64,   # dtype of the result
@@ -51,7 +52,7 @@ def linear_jacobian_b(n_samples:int,         # M
     check_positive(n_samples, 'n_samples', integer=True); check_positive(n_classes, 'n_classes', integer=True)
     return torch.eye(n_classes, dtype=dtype, device=device).expand(n_samples, n_classes, n_classes)
 
-# %% ../nbs/03_linear.ipynb #18158b5c
+# %% ../nbs/03_linear.ipynb #63cfb013
 def linear_vjp(x,      # features X, (M,N)
                delta,  # upstream gradient Δ = ∂L/∂Z, (M,Q)
               ) -> tuple:  # (∂L/∂W (N,Q), ∂L/∂b (Q,))
@@ -60,5 +61,5 @@ def linear_vjp(x,      # features X, (M,N)
     if delta.shape[0] != x.shape[0]: raise ValueError(f"delta: expected {x.shape[0]} rows, one per row of x, got shape {tuple(delta.shape)}")
     _same_dtype(x, delta=delta)
     dw = (delta.T @ x).T
-    if not torch.isfinite(dw.sum()): check_finite(x, 'x'); check_finite(dw, 'XᵀΔ')
+    if not math.isfinite(dw.sum().item()): check_finite(x, 'x'); check_finite(dw, 'XᵀΔ')
     return dw, delta.sum(0)
