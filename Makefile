@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: setup demo test check-export check-clean check-readme readme notebooks docs docs-test clean
+.PHONY: setup demo test check-export check-clean check-readme readme notebooks docs docs-test bench clean
 
 # Re-run only when what the install depends on changed (a stamp, not a reinstall).
 $(STAMP): settings.ini setup.py pyproject.toml constraints.txt
@@ -76,6 +76,11 @@ docs: $(DOCS_STAMP)
 docs-test: $(STAMP) $(DOCS_STAMP)
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(BIN)/python -m pytest tests/test_docs.py -q
+
+# The benchmark page's recorded run (minutes; run it on a quiet machine, then commit nbs/bench/).
+bench: $(STAMP)
+	@mkdir -p nbs/bench
+	$(BIN)/softmax-scratch bench --json nbs/bench/bench.json --growth nbs/bench/growth.json
 
 clean:
 	rm -rf $(VENV) _docs _proc build dist *.egg-info

@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['rel_err', 'check_close', 'summary', 'fd_jacobian', 'torch_jacobian', 'tf_jacobian', 'peak_memory']
 
-# %% ../nbs/00_checks.ipynb #ebff9e80
+# %% ../nbs/00_checks.ipynb #eb0a45c0
 import torch
 from .data import as_tensor
 
-# %% ../nbs/00_checks.ipynb #0c23a892
+# %% ../nbs/00_checks.ipynb #f75c62af
 def rel_err(a,  # the value under test
             b,  # the reference
            ) -> float:
@@ -36,7 +36,7 @@ def summary(log:dict) -> str:
     "One line per comparison in `log`: the worst relative error seen."
     return '\n'.join(f"{k:<40} worst rel_err {v:.1e}" for k, v in log.items())
 
-# %% ../nbs/00_checks.ipynb #a7a76ead
+# %% ../nbs/00_checks.ipynb #574d00a5
 def fd_jacobian(f,               # function of one tensor
                 x:torch.Tensor,  # point at which to differentiate, float64
                 eps:float=1e-6,  # step of the central differences
@@ -68,18 +68,24 @@ def tf_jacobian(f_tf,            # function written with TensorFlow ops
     jac = tape.batch_jacobian(y, xt) if batch else tape.jacobian(y, xt)
     return torch.from_numpy(jac.numpy())
 
-# %% ../nbs/00_checks.ipynb #72397d1b
-import re
+# %% ../nbs/00_checks.ipynb #45b83c3f
+import ctypes, re
 from pathlib import Path
 
 def _status_bytes(field):
     m = re.search(rf'^{field}:\s+(\d+) kB', Path('/proc/self/status').read_text(), re.M)
     return int(m.group(1)) * 1024
 
+def _release_free_memory():
+    "Hand freed heap memory back to the OS (glibc's malloc_trim), where that exists."
+    try: ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError): pass
+
 def peak_memory(fn,  # called with no arguments
                ) -> tuple:  # (fn's result, peak resident bytes above the start, or None off Linux)
     "Call `fn()` and measure its peak resident memory above what was resident before (Linux: VmHWM)."
     try:
+        _release_free_memory()                          # so that reused heap pages are counted again
         Path('/proc/self/clear_refs').write_text('5')   # reset the peak to the current size
         start = _status_bytes('VmRSS')
     except OSError: return fn(), None
