@@ -7,8 +7,8 @@ __all__ = ['GD_CHECKS', 'FRAMEWORKS', 'TOLERANCES', 'copy_to_keras', 'copy_from_
            'train_scratch', 'train_keras', 'train_torch', 'parity', 'fit_sklearn', 'sklearn_parity', 'ParityReport',
            'compare']
 
-# %% ../nbs/05_compare.ipynb #9bfcca8a
-import json, math
+# %% ../nbs/05_compare.ipynb #b854e6ba
+import json
 from dataclasses import dataclass, field
 import numpy as np
 import torch
@@ -16,7 +16,7 @@ from .data import Dataset, load_dataset, check_choice, check_positive, check_see
 from .classifier import SoftmaxClassifier, STRATEGIES
 from .checks import rel_err
 
-# %% ../nbs/05_compare.ipynb #3c090640
+# %% ../nbs/05_compare.ipynb #98e68c1c
 def copy_to_keras(model:SoftmaxClassifier, dense):
     "Set a Keras `Dense` layer's kernel (N,Q) and bias (Q,) to the model's parameters."
     dense.set_weights([model.w.detach().cpu().numpy(), model.b.detach().cpu().numpy()])
@@ -35,7 +35,7 @@ def copy_from_torch(linear:torch.nn.Linear, model:SoftmaxClassifier) -> SoftmaxC
     "Set the model's parameters from a PyTorch `nn.Linear` (weight transposed)."
     return model.set_params(linear.weight.detach().T, linear.bias.detach())
 
-# %% ../nbs/05_compare.ipynb #66d82ab5
+# %% ../nbs/05_compare.ipynb #7175e69c
 @dataclass
 class Run:
     "What one training run produced, in the same form for every framework."
@@ -58,7 +58,7 @@ def train_scratch(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batc
     p = m.predict_proba(ds.x_valid).numpy()
     return Run(*before, h.train_loss, m.w.numpy(), m.b.numpy(), p, _accuracy(p, ds.y_valid))
 
-# %% ../nbs/05_compare.ipynb #eeb9924b
+# %% ../nbs/05_compare.ipynb #37878d8c
 def _keras():
     "Import Keras, or explain which extra to install."
     try:
@@ -84,7 +84,7 @@ def train_keras(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batch_
     finally: keras.config.set_floatx(floatx)
     return Run(*before, [float(v) for v in hist.history['loss']], kernel, bias, p, _accuracy(p, ds.y_valid))
 
-# %% ../nbs/05_compare.ipynb #a23cb3bd
+# %% ../nbs/05_compare.ipynb #940b88da
 def train_torch(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batch_size:int) -> Run:
     "Train PyTorch's nn.Linear + CrossEntropyLoss + optim.SGD from `init`'s parameters, in float64."
     net = torch.nn.Linear(init.n_features, init.n_classes, dtype=torch.float64)
@@ -103,7 +103,7 @@ def train_torch(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batch_
     with torch.no_grad(): p = torch.softmax(net(ds.x_valid), 1).numpy()
     return Run(*before, losses, net.weight.detach().T.numpy().copy(), net.bias.detach().numpy().copy(), p, _accuracy(p, ds.y_valid))
 
-# %% ../nbs/05_compare.ipynb #59c455ef
+# %% ../nbs/05_compare.ipynb #af70f788
 GD_CHECKS = {   # field of the report: (what it compares, the Run attribute)
     'predict_before_err': ('predictions before training', 'proba_before'),
     'loss_before_err':    ('loss before training', 'loss_before'),
@@ -119,7 +119,7 @@ def parity(scratch:Run, other:Run, tol:float) -> dict:
     return dict(row, tolerance=tol, passed=all(v <= tol for v in row.values()),
                 valid_acc_scratch=scratch.valid_acc, valid_acc=other.valid_acc, train_loss=list(other.train_loss))
 
-# %% ../nbs/05_compare.ipynb #8fb81637
+# %% ../nbs/05_compare.ipynb #7a5b0987
 def fit_sklearn(ds:Dataset, tol:float=1e-10, max_iter:int=100_000):
     "scikit-learn's unpenalised multinomial LogisticRegression fitted to convergence on the training rows."
     from sklearn.linear_model import LogisticRegression
@@ -144,7 +144,7 @@ def sklearn_parity(init:SoftmaxClassifier, ds:Dataset, tol:float=1e-6, scratch_a
         row['passed'] = all(row[k] <= tol for k in ('proba_err', 'loss_err', 'grad_norm_err'))
     return row
 
-# %% ../nbs/05_compare.ipynb #335774a5
+# %% ../nbs/05_compare.ipynb #69a4cb97
 FRAMEWORKS = ('keras', 'torch', 'sklearn')
 TOLERANCES = dict(keras=1e-12, torch=1e-12, sklearn=1e-6)
 _LABELS = {**{k: v[0] for k, v in GD_CHECKS.items()}, 'proba_err': 'probabilities at the optimum',
@@ -213,7 +213,7 @@ class ParityReport:
         if path is not None: fig.savefig(path, dpi=100); plt.close(fig)
         return fig
 
-# %% ../nbs/05_compare.ipynb #b21e0f25
+# %% ../nbs/05_compare.ipynb #5ff8a590
 def compare(dataset:str='synthetic',          # one of DATASETS
             frameworks=FRAMEWORKS,             # any of 'keras', 'torch', 'sklearn'
             epochs:int=16,                     # epochs of minibatch SGD
