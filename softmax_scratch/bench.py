@@ -6,7 +6,7 @@
 __all__ = ['CONTENDERS', 'make_problem', 'epoch_runner', 'keras_available', 'machine', 'bench', 'bench_table', 'unchunked_bytes',
            'growth', 'plot_growth', 'targets']
 
-# %% ../nbs/07_benchmarks.ipynb #1c6ac021
+# %% ../nbs/07_benchmarks.ipynb #d97c2722
 import math, os, platform, statistics, time
 import numpy as np
 import torch
@@ -14,7 +14,7 @@ from .data import check_choice, check_positive
 from .classifier import SoftmaxClassifier, STRATEGIES, GRADIENTS, loss_and_grads
 from .checks import peak_memory
 
-# %% ../nbs/07_benchmarks.ipynb #b7ea25f8
+# %% ../nbs/07_benchmarks.ipynb #20996c19
 CONTENDERS = ('closed', 'blockdiag', 'kronecker', 'torch', 'keras')
 
 def make_problem(n_samples:int=60_000, n_features:int=784, n_classes:int=10, dtype=torch.float64, seed:int=0) -> tuple:
@@ -63,7 +63,7 @@ def epoch_runner(contender:str, x, y, batch_size:int, lr:float=0.01):
     if contender in STRATEGIES: return _scratch_epoch(contender, x, y, batch_size, lr)
     return _torch_epoch(x, y, batch_size, lr) if contender == 'torch' else _keras_epoch(x, y, batch_size, lr)
 
-# %% ../nbs/07_benchmarks.ipynb #c1313aa2
+# %% ../nbs/07_benchmarks.ipynb #6d317a92
 def keras_available() -> bool:
     "Whether Keras (the `compare` extra) can be imported."
     import importlib.util
@@ -125,7 +125,7 @@ def bench(n_samples:int=60_000,         # M
                               repeats=repeats, slow_repeats=slow_repeats, lr=lr),
                 machine=machine(), notes=notes, results=results)
 
-# %% ../nbs/07_benchmarks.ipynb #f9d8d77e
+# %% ../nbs/07_benchmarks.ipynb #94e0f929
 def bench_table(report:dict) -> str:
     "The benchmark as an aligned text table: ms per epoch, peak memory above the data, ratio to PyTorch autograd."
     rows = [('dtype', 'batch', 'contender', 'ms/epoch', 'peak MiB', '× torch', '× closed')]
@@ -141,17 +141,21 @@ def bench_table(report:dict) -> str:
     head = f"one epoch, {s['n_samples']} × {s['n_features']}, {s['n_classes']} classes, {s['threads']} threads, median of {s['repeats']} rounds ({s['slow_repeats']} for kronecker)"
     return '\n'.join([head, *lines, *report['notes']])
 
-# %% ../nbs/07_benchmarks.ipynb #b9e29ca0
+# %% ../nbs/07_benchmarks.ipynb #a8737013
 def unchunked_bytes(n_samples:int, n_features:int, n_classes:int, itemsize:int=8) -> int:
     "Bytes of the two explicit Jacobians built whole: ∂Σ/∂Z (M,Q,M,Q) and ∂Z/∂W (M,Q,N,Q)."
     M, N, Q = n_samples, n_features, n_classes
     return itemsize * (M * Q * M * Q + M * Q * N * Q)
 
+def _timed(fn) -> float:
+    t0 = time.perf_counter(); fn(); return time.perf_counter() - t0
+
 def growth(sizes=(1_000, 2_000, 5_000, 10_000, 20_000, 60_000),  # values of M
            n_features:int=784, n_classes:int=10,
            max_unchunked_bytes:int=4 * 2**30,   # build the whole Jacobian only below this size
+           repeats:int=3,                       # timed calls per point (the median is kept)
            progress:bool=True) -> list:
-    "Time and peak memory of one full-batch gradient per strategy as M grows."
+    "Time (median of `repeats` calls) and peak memory of one full-batch gradient per strategy as M grows."
     from tqdm.auto import tqdm
     rows = []
     for M in tqdm(sizes, desc='growth', disable=not progress, leave=False):
@@ -162,7 +166,8 @@ def growth(sizes=(1_000, 2_000, 5_000, 10_000, 20_000, 60_000),  # values of M
         if need <= max_unchunked_bytes: runs['kronecker (unchunked)'] = lambda: GRADIENTS['kronecker'](x, y, w, b, memory_budget=need, cache_bytes=need)
         for name, run in runs.items():
             run()                                                              # warm-up
-            t0 = time.perf_counter(); _, peak = peak_memory(run); seconds = time.perf_counter() - t0
+            _, peak = peak_memory(run)
+            seconds = statistics.median(_timed(run) for _ in range(repeats))
             rows.append(dict(n_samples=M, strategy=name, ms=1e3 * seconds, peak_mib=None if peak is None else peak / 2**20, measured=True))
         if need > max_unchunked_bytes:
             rows.append(dict(n_samples=M, strategy='kronecker (unchunked)', ms=None, peak_mib=need / 2**20, measured=False))
@@ -186,7 +191,7 @@ def plot_growth(rows:list, path=None):
     if path is not None: fig.savefig(path, dpi=100); plt.close(fig)
     return fig
 
-# %% ../nbs/07_benchmarks.ipynb #668abe8a
+# %% ../nbs/07_benchmarks.ipynb #2e11c208
 def targets(report:dict) -> list:
     "Each target of the benchmark page checked against a report: (target, measured, limit, met)."
     ms = {(r['dtype'], r['batch_size'], r['contender']): r for r in report['results']}

@@ -7,7 +7,7 @@ __all__ = ['STRATEGIES', 'MEMORY_BUDGET', 'CACHE_BYTES', 'GRADIENTS', 'CHUNK_BYT
            'grad_blockdiag', 'grad_closed', 'loss_and_grads', 'add_to_class', 'SoftmaxClassifier', 'logits',
            'predict_proba', 'predict', 'evaluate', 'accuracy', 'gradients', 'update', 'History', 'fit', 'save']
 
-# %% ../nbs/04_classifier.ipynb #4acb75d9
+# %% ../nbs/04_classifier.ipynb #323bc0a2
 import math, os, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +18,7 @@ from .softmax import softmax, softmax_jacobian_blocks, softmax_jacobian_full
 from .losses import cross_entropy_from_logits, cross_entropy_grad, cross_entropy_and_grad
 from .linear import linear, linear_jacobian_w, linear_jacobian_b, linear_vjp
 
-# %% ../nbs/04_classifier.ipynb #a7b22b34
+# %% ../nbs/04_classifier.ipynb #1881b1cd
 STRATEGIES = ('kronecker', 'blockdiag', 'closed')
 MEMORY_BUDGET = 256 * 2**20   # bytes: the largest explicit Jacobian 'kronecker' may build at once
 CACHE_BYTES = 8 * 2**20       # bytes: the size it aims for, so that each explicit tensor stays in cache
@@ -55,12 +55,12 @@ def grad_kronecker(x,  # features X, (M,N)
     m = min(kronecker_chunk_size(N, Q, x.element_size(), memory_budget), _rows_within(N, Q, x.element_size(), cache_bytes))
     for i in range(0, M, m):
         c = slice(i, i + m)
-        dz = torch.einsum('pq,pqij->ij', g[c], softmax_jacobian_full(s[c]))       # (m,Q)·(m,Q,m,Q) -> (m,Q)
+        dz = torch.einsum('pq,pqrj->rj', g[c], softmax_jacobian_full(s[c]))       # (m,Q)·(m,Q,m,Q) -> (m,Q)
         dw += torch.einsum('pq,pqij->ij', dz, linear_jacobian_w(x[c], Q))          # (m,Q)·(m,Q,N,Q) -> (N,Q)
         db += torch.einsum('pq,pqj->j', dz, linear_jacobian_b(len(dz), Q, dz.dtype))  # (m,Q)·(m,Q,Q) -> (Q,)
     return cross_entropy_from_logits(y, z), dw, db
 
-# %% ../nbs/04_classifier.ipynb #a3a4069e
+# %% ../nbs/04_classifier.ipynb #69d09b1a
 def grad_blockdiag(x,  # features X, (M,N)
                    y,  # one-hot labels Y, (M,Q)
                    w,  # weights W, (N,Q)
@@ -83,7 +83,7 @@ def grad_closed(x,  # features X, (M,N)
 
 GRADIENTS = dict(kronecker=grad_kronecker, blockdiag=grad_blockdiag, closed=grad_closed)
 
-# %% ../nbs/04_classifier.ipynb #641831a9
+# %% ../nbs/04_classifier.ipynb #e76fce1f
 CHUNK_BYTES = 4 * 2**20   # rows per chunk of 'closed' and 'blockdiag': about this many bytes of X
 
 def loss_and_grads(x,                    # features X, (M,N)
@@ -103,7 +103,7 @@ def loss_and_grads(x,                    # features X, (M,N)
         loss, dw, db = loss + share * l, dw + share * gw, db + share * gb
     return loss, dw, db
 
-# %% ../nbs/04_classifier.ipynb #a8a1165b
+# %% ../nbs/04_classifier.ipynb #e1c3bf8c
 def add_to_class(cls):
     "Decorator: add the function to `cls` as a method of the same name (so a class can be built cell by cell)."
     def register(fn):
@@ -158,7 +158,7 @@ class SoftmaxClassifier:
 
     def __repr__(self): return f"SoftmaxClassifier(n_features={self.n_features}, n_classes={self.n_classes}, dtype={self.dtype}, device='{self.device}')"
 
-# %% ../nbs/04_classifier.ipynb #a2a1b3ba
+# %% ../nbs/04_classifier.ipynb #1c83a829
 @add_to_class(SoftmaxClassifier)
 def _x(self, x, name='x'):
     "Features checked against the model: (M,N), finite, the model's dtype and device."
@@ -197,7 +197,7 @@ def accuracy(self, x, y) -> float:
     x, y = self._xy(x, y)
     return (linear(x, self.w, self.b).argmax(-1) == y.argmax(-1)).to(torch.float64).mean().item()
 
-# %% ../nbs/04_classifier.ipynb #1715de2f
+# %% ../nbs/04_classifier.ipynb #75abf2fb
 @add_to_class(SoftmaxClassifier)
 def gradients(self, x, y,
               strategy:str='closed',   # one of STRATEGIES
@@ -227,7 +227,7 @@ def update(self, x, y,
         raise ValueError(f"lr: the step with lr={lr} overflowed the parameters; they are unchanged. Lower lr.")
     return self
 
-# %% ../nbs/04_classifier.ipynb #69c5fec6
+# %% ../nbs/04_classifier.ipynb #a3a6b61c
 @dataclass
 class History:
     "Per-epoch record of a `fit`: training loss (Keras' definition), validation loss and accuracy, wall time."
@@ -257,7 +257,7 @@ class History:
         fig.tight_layout()
         return fig
 
-# %% ../nbs/04_classifier.ipynb #ce2181d7
+# %% ../nbs/04_classifier.ipynb #cbf14b33
 def _batches(n:int, batch_size:int, order:torch.Tensor=None):
     "Row indices (or slices, when in order) of consecutive batches; the last may be smaller."
     for i in range(0, n, batch_size):
@@ -329,7 +329,7 @@ def _diverged(self, epoch, lr, params) -> History:
     warnings.warn(h.stopped, RuntimeWarning, stacklevel=3)
     return h
 
-# %% ../nbs/04_classifier.ipynb #4262d974
+# %% ../nbs/04_classifier.ipynb #4b2ae212
 _FORMAT = 'softmax_scratch.SoftmaxClassifier/1'
 
 def _path(path) -> Path:

@@ -7,7 +7,7 @@ __all__ = ['GD_CHECKS', 'FRAMEWORKS', 'TOLERANCES', 'copy_to_keras', 'copy_from_
            'train_scratch', 'train_keras', 'train_torch', 'parity', 'fit_sklearn', 'sklearn_parity', 'ParityReport',
            'compare']
 
-# %% ../nbs/05_compare.ipynb #b854e6ba
+# %% ../nbs/05_compare.ipynb #3b5adde6
 import json
 from dataclasses import dataclass, field
 import numpy as np
@@ -16,7 +16,7 @@ from .data import Dataset, load_dataset, check_choice, check_positive, check_see
 from .classifier import SoftmaxClassifier, STRATEGIES
 from .checks import rel_err
 
-# %% ../nbs/05_compare.ipynb #98e68c1c
+# %% ../nbs/05_compare.ipynb #79cb53b8
 def copy_to_keras(model:SoftmaxClassifier, dense):
     "Set a Keras `Dense` layer's kernel (N,Q) and bias (Q,) to the model's parameters."
     dense.set_weights([model.w.detach().cpu().numpy(), model.b.detach().cpu().numpy()])
@@ -35,7 +35,7 @@ def copy_from_torch(linear:torch.nn.Linear, model:SoftmaxClassifier) -> SoftmaxC
     "Set the model's parameters from a PyTorch `nn.Linear` (weight transposed)."
     return model.set_params(linear.weight.detach().T, linear.bias.detach())
 
-# %% ../nbs/05_compare.ipynb #7175e69c
+# %% ../nbs/05_compare.ipynb #dafb2c07
 @dataclass
 class Run:
     "What one training run produced, in the same form for every framework."
@@ -58,14 +58,14 @@ def train_scratch(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batc
     p = m.predict_proba(ds.x_valid).numpy()
     return Run(*before, h.train_loss, m.w.numpy(), m.b.numpy(), p, _accuracy(p, ds.y_valid))
 
-# %% ../nbs/05_compare.ipynb #37878d8c
+# %% ../nbs/05_compare.ipynb #a2f296be
 def _keras():
     "Import Keras, or explain which extra to install."
     try:
         import keras
         return keras
     except ImportError as e:
-        raise ImportError('Keras/TensorFlow is not installed: pip install "softmax_scratch[compare]"') from e
+        raise ImportError('Keras/TensorFlow is not installed: pip install "softmax_scratch[compare]" (in a checkout: pip install ".[compare]")') from e
 
 def train_keras(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batch_size:int) -> Run:
     "Train Keras' Dense(softmax) + CategoricalCrossentropy + SGD from `init`'s parameters, in float64."
@@ -84,7 +84,7 @@ def train_keras(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batch_
     finally: keras.config.set_floatx(floatx)
     return Run(*before, [float(v) for v in hist.history['loss']], kernel, bias, p, _accuracy(p, ds.y_valid))
 
-# %% ../nbs/05_compare.ipynb #940b88da
+# %% ../nbs/05_compare.ipynb #c951c6ed
 def train_torch(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batch_size:int) -> Run:
     "Train PyTorch's nn.Linear + CrossEntropyLoss + optim.SGD from `init`'s parameters, in float64."
     net = torch.nn.Linear(init.n_features, init.n_classes, dtype=torch.float64)
@@ -103,7 +103,7 @@ def train_torch(init:SoftmaxClassifier, ds:Dataset, epochs:int, lr:float, batch_
     with torch.no_grad(): p = torch.softmax(net(ds.x_valid), 1).numpy()
     return Run(*before, losses, net.weight.detach().T.numpy().copy(), net.bias.detach().numpy().copy(), p, _accuracy(p, ds.y_valid))
 
-# %% ../nbs/05_compare.ipynb #af70f788
+# %% ../nbs/05_compare.ipynb #fcb67347
 GD_CHECKS = {   # field of the report: (what it compares, the Run attribute)
     'predict_before_err': ('predictions before training', 'proba_before'),
     'loss_before_err':    ('loss before training', 'loss_before'),
@@ -119,7 +119,7 @@ def parity(scratch:Run, other:Run, tol:float) -> dict:
     return dict(row, tolerance=tol, passed=all(v <= tol for v in row.values()),
                 valid_acc_scratch=scratch.valid_acc, valid_acc=other.valid_acc, train_loss=list(other.train_loss))
 
-# %% ../nbs/05_compare.ipynb #7a5b0987
+# %% ../nbs/05_compare.ipynb #d66f242f
 def fit_sklearn(ds:Dataset, tol:float=1e-10, max_iter:int=100_000):
     "scikit-learn's unpenalised multinomial LogisticRegression fitted to convergence on the training rows."
     from sklearn.linear_model import LogisticRegression
@@ -135,16 +135,20 @@ def sklearn_parity(init:SoftmaxClassifier, ds:Dataset, tol:float=1e-6, scratch_a
     loss_ref = log_loss(labels, p_ref, labels=range(init.n_classes))
     dw, db = m.gradients(ds.x_train, ds.y_train)
     separable = m.accuracy(ds.x_train, ds.y_train) == 1.0
+    growing = float(np.linalg.norm(clf.coef_) / np.linalg.norm(fit_sklearn(ds, tol=1e-7).coef_))   # > 1: no finite optimum in W
     row = dict(proba_err=rel_err(m.predict_proba(ds.x_train), p_ref), loss_err=rel_err([m.evaluate(ds.x_train, ds.y_train)], [loss_ref]),
                grad_norm_err=max(dw.abs().max().item(), db.abs().max().item()), tolerance=tol, separable=separable,
+               weight_growth=growing,
                loss_at_optimum=float(loss_ref), valid_acc_scratch=scratch_acc, valid_acc=float(clf.score(ds.x_valid.numpy(), ds.y_valid.argmax(1).numpy())))
     if separable:
         row.update(passed=None, note=f"the training data is linearly separable: no finite optimum (loss {loss_ref:.1e} → 0 as the weights grow); not compared")
     else:
         row['passed'] = all(row[k] <= tol for k in ('proba_err', 'loss_err', 'grad_norm_err'))
+        if growing > 1.01: row['note'] = (f"some class is separable from the rest: the weights grew {growing - 1:.0%} between tolerances 1e-7 "
+                                          f"and 1e-10, so there is no finite optimum in W; compared at scikit-learn's end point")
     return row
 
-# %% ../nbs/05_compare.ipynb #69a4cb97
+# %% ../nbs/05_compare.ipynb #15051787
 FRAMEWORKS = ('keras', 'torch', 'sklearn')
 TOLERANCES = dict(keras=1e-12, torch=1e-12, sklearn=1e-6)
 _LABELS = {**{k: v[0] for k, v in GD_CHECKS.items()}, 'proba_err': 'probabilities at the optimum',
@@ -176,6 +180,7 @@ class ParityReport:
             if r.get('separable'): yield fw, 'separable', r['note'], '', '–'; continue
             for k, v in r.items():
                 if k.endswith('_err'): yield fw, _LABELS[k], f"{v:.1e}", f"{r['tolerance']:.0e}", 'ok' if v <= r['tolerance'] else 'FAIL'
+            if 'note' in r: yield fw, 'note', r['note'], '', ''
 
     def accuracies(self) -> str:
         accs = [f"scratch {self.scratch['valid_acc']:.3f}"] + [f"{fw} {r['valid_acc']:.3f}" for fw, r in self.results.items() if 'valid_acc' in r]
@@ -213,7 +218,7 @@ class ParityReport:
         if path is not None: fig.savefig(path, dpi=100); plt.close(fig)
         return fig
 
-# %% ../nbs/05_compare.ipynb #5ff8a590
+# %% ../nbs/05_compare.ipynb #547b35e7
 def compare(dataset:str='synthetic',          # one of DATASETS
             frameworks=FRAMEWORKS,             # any of 'keras', 'torch', 'sklearn'
             epochs:int=16,                     # epochs of minibatch SGD

@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['linear', 'linear_jacobian_w', 'linear_jacobian_b', 'linear_vjp']
 
-# %% ../nbs/03_linear.ipynb #bca56388
+# %% ../nbs/03_linear.ipynb #fbd0914a
 import math
 import torch
 from .data import as_floats, check_finite, check_positive, NonFiniteError
 
-# %% ../nbs/03_linear.ipynb #987b5079
+# %% ../nbs/03_linear.ipynb #1df0a244
 def linear(x,  # features X, (M,N)
            w,  # weights W, (N,Q)
            b,  # bias b, (Q,)
@@ -32,7 +32,7 @@ def _same_dtype(x, **others):
     for n, t in others.items():
         if t.dtype != x.dtype: raise TypeError(f"{n}: expected dtype {x.dtype} (that of x), got {t.dtype}")
 
-# %% ../nbs/03_linear.ipynb #804ac9c9
+# %% ../nbs/03_linear.ipynb #46e2756d
 def linear_jacobian_w(x,               # features X, (M,N)
                       n_classes:int,   # Q
                      ) -> torch.Tensor:  # (M,Q,N,Q): entry [p,q,i,j] is ∂Z_pq/∂W_ij = X_pi δ_qj
@@ -42,7 +42,7 @@ def linear_jacobian_w(x,               # features X, (M,N)
     eye = torch.eye(n_classes, dtype=x.dtype, device=x.device)
     return torch.kron(x[:, None, :, None], eye[None, :, None, :])     # (M,1,N,1) ⊗ (1,Q,1,Q) -> (M,Q,N,Q)
 
-# %% ../nbs/03_linear.ipynb #1d6897b6
+# %% ../nbs/03_linear.ipynb #3db09236
 def linear_jacobian_b(n_samples:int,         # M
                       n_classes:int,         # Q
                       dtype=torch.float64,   # dtype of the result
@@ -52,7 +52,7 @@ def linear_jacobian_b(n_samples:int,         # M
     check_positive(n_samples, 'n_samples', integer=True); check_positive(n_classes, 'n_classes', integer=True)
     return torch.eye(n_classes, dtype=dtype, device=device).expand(n_samples, n_classes, n_classes)
 
-# %% ../nbs/03_linear.ipynb #63cfb013
+# %% ../nbs/03_linear.ipynb #d94a62e2
 def linear_vjp(x,      # features X, (M,N)
                delta,  # upstream gradient Δ = ∂L/∂Z, (M,Q)
               ) -> tuple:  # (∂L/∂W (N,Q), ∂L/∂b (Q,))
