@@ -6,12 +6,12 @@
 __all__ = ['cross_entropy', 'cross_entropy_from_logits', 'cross_entropy_grad', 'cross_entropy_logits_grad',
            'cross_entropy_and_grad']
 
-# %% ../nbs/02_cross_entropy.ipynb #36b62d03
+# %% ../nbs/02_cross_entropy.ipynb #798c9cbe
 import torch
 from .data import as_floats
 from .softmax import log_softmax
 
-# %% ../nbs/02_cross_entropy.ipynb #3b41f300
+# %% ../nbs/02_cross_entropy.ipynb #1436e0b2
 def _pair(y_true, y_pred, name='y_pred', probabilities=False):
     "Labels and predictions (probabilities, or logits) as floating tensors of one (M,Q) shape."
     y_pred = as_floats(y_pred, name, ndim=2)
@@ -29,7 +29,7 @@ def cross_entropy(y_true,  # one-hot labels Y, (M,Q)
     y_true, y_pred = _pair(y_true, y_pred, probabilities=True)
     return -torch.xlogy(y_true, y_pred).sum() / len(y_true)
 
-# %% ../nbs/02_cross_entropy.ipynb #9d0e479d
+# %% ../nbs/02_cross_entropy.ipynb #f3b27cb8
 def cross_entropy_from_logits(y_true,  # one-hot labels Y, (M,Q)
                               z,       # logits Z, (M,Q)
                              ) -> torch.Tensor:  # scalar
@@ -37,7 +37,7 @@ def cross_entropy_from_logits(y_true,  # one-hot labels Y, (M,Q)
     y_true, z = _pair(y_true, z, 'z')
     return -(y_true * log_softmax(z)).sum() / len(y_true)
 
-# %% ../nbs/02_cross_entropy.ipynb #22ef5232
+# %% ../nbs/02_cross_entropy.ipynb #a97c595f
 def cross_entropy_grad(y_true,  # one-hot labels Y, (M,Q)
                        y_pred,  # predicted probabilities Ŷ, (M,Q)
                       ) -> torch.Tensor:  # (M,Q): ∂L/∂Ŷ
@@ -46,7 +46,7 @@ def cross_entropy_grad(y_true,  # one-hot labels Y, (M,Q)
     ratio = torch.where(y_true != 0, y_true / y_pred, torch.zeros_like(y_pred))
     return -ratio / len(y_true)
 
-# %% ../nbs/02_cross_entropy.ipynb #3640c810
+# %% ../nbs/02_cross_entropy.ipynb #e3ac629a
 def cross_entropy_logits_grad(y_true,  # one-hot labels Y, (M,Q)
                               y_pred,  # softmax outputs Σ, (M,Q)
                              ) -> torch.Tensor:  # (M,Q): ∂L/∂Z
@@ -54,7 +54,7 @@ def cross_entropy_logits_grad(y_true,  # one-hot labels Y, (M,Q)
     y_true, y_pred = _pair(y_true, y_pred, probabilities=True)
     return (y_pred - y_true) / len(y_true)
 
-# %% ../nbs/02_cross_entropy.ipynb #08fcf9a8
+# %% ../nbs/02_cross_entropy.ipynb #7d30e439
 def cross_entropy_and_grad(y_true,  # one-hot labels Y, (M,Q)
                            z,       # logits Z, (M,Q)
                           ) -> tuple:  # (L as a 0-d tensor, ∂L/∂Z (M,Q))
