@@ -1,7 +1,7 @@
 """Write README.md from nbs/index.ipynb, offline (`nbdev_readme` needs Quarto, which cannot be installed here).
 
 `python tools/readme.py` writes README.md; `python tools/readme.py --check` exits 1 when README.md is stale.
-Markdown cells are copied; code cells become ```python blocks without their `#|` directives;
+Markdown cells are copied (links to notebooks made relative to the repository root); code cells become ```python blocks without their `#|` directives;
 cells marked `#| hide` are left out. Saved text outputs, if any, follow their cell.
 """
 import json, re, sys
@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SRC, DST = ROOT/'nbs'/'index.ipynb', ROOT/'README.md'
 HEADER = '<!-- Generated from nbs/index.ipynb by `make readme`: edit the notebook, not this file. -->\n\n'
 DIRECTIVE = re.compile(r'^\s*#\s*\|\s*(.*)$')
+NB_LINK = re.compile(r'\]\(([\w-]+\.ipynb(?:#[\w-]*)?)\)')
 
 def directives(src): return [m.group(1).strip() for l in src.splitlines() if (m := DIRECTIVE.match(l))]
 
@@ -25,7 +26,7 @@ def render(nb):
     for cell in nb['cells']:
         src = ''.join(cell['source'])
         if cell['cell_type'] == 'markdown':
-            parts.append(src.strip())
+            parts.append(NB_LINK.sub(r'](nbs/\1)', src.strip()))   # links between notebooks, from the repository root
             continue
         if cell['cell_type'] != 'code' or any(d.split()[0] in ('hide', 'exporti') for d in directives(src) if d): continue
         code = '\n'.join(l for l in src.splitlines() if not DIRECTIVE.match(l)).strip()
