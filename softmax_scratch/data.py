@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['Dataset', 'DATASETS', 'as_tensor', 'NonFiniteError', 'check_finite', 'as_floats', 'check_positive', 'check_seed',
-           'check_choice', 'as_features', 'one_hot', 'as_labels', 'make_dataset', 'load_dataset']
+           'check_fits', 'check_choice', 'as_features', 'one_hot', 'as_labels', 'make_dataset', 'load_dataset']
 
-# %% ../nbs/00_data.ipynb #b8ed0b8d
+# %% ../nbs/00_data.ipynb #2b6e8efd
 from collections import namedtuple
-import math, numbers
+import math, numbers, os
 import numpy as np
 import torch
 
-# %% ../nbs/00_data.ipynb #9ad31b9c
+# %% ../nbs/00_data.ipynb #9bf4b312
 def _shape(a) -> str:
     "A short description of `a` for error messages: its shape, or its type."
     return str(tuple(a.shape)) if hasattr(a, 'shape') else type(a).__name__
@@ -36,7 +36,7 @@ def as_tensor(a,                # a tensor, numpy array, nested list or number
     if t.is_complex(): raise TypeError(f"{name}: expected real numbers, got {t.dtype}")
     return t.to(dtype=dtype, device=device) if (dtype or device) else t
 
-# %% ../nbs/00_data.ipynb #96d9cc3a
+# %% ../nbs/00_data.ipynb #a5dadc70
 class NonFiniteError(ValueError):
     "A NaN or an infinity where finite numbers are expected (training treats it as divergence)."
 
@@ -62,7 +62,7 @@ def as_floats(a,                # a tensor, numpy array or nested list
     if t.numel() == 0: raise ValueError(f"{name}: expected a non-empty array, got shape {_shape(t)}")
     return check_finite(t, name) if finite else t
 
-# %% ../nbs/00_data.ipynb #235a4980
+# %% ../nbs/00_data.ipynb #db0671bf
 def check_positive(value,               # the number to check
                    name:str,            # its argument name, for the error message
                    integer:bool=False,  # must it be an integer?
@@ -83,12 +83,19 @@ def check_seed(seed, name:str='seed', allow_none:bool=True):
     if not 0 <= seed < 2**32: raise ValueError(f"{name}: expected an integer in 0..2**32-1, got {seed!r}")
     return int(seed)
 
+def check_fits(nbytes:int, name:str, what:str):
+    "Raise a ValueError naming `name` if a tensor of `nbytes` bytes could not fit in this machine's memory."
+    try: total = os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+    except (ValueError, OSError, AttributeError): return
+    if nbytes > total:
+        raise ValueError(f"{name}: {what} would need {nbytes / 1e9:,.1f} GB, more than this machine's {total / 1e9:,.1f} GB of memory")
+
 def check_choice(value, name:str, choices):
     "Return `value` if it is one of `choices`, else raise a `ValueError` that lists them."
     if value not in choices: raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
 
-# %% ../nbs/00_data.ipynb #7455eb3f
+# %% ../nbs/00_data.ipynb #47b02480
 def _check_float_tensor(t, name, dtype, device):
     if dtype is not None and t.dtype != dtype:
         raise TypeError(f"{name}: expected dtype {dtype}, got {t.dtype}; convert it with `.to({dtype})`")
@@ -112,7 +119,7 @@ def as_features(x,                       # features: (M,N) tensor, array or nest
     else: t = t.to(dtype=dtype, device=device)
     return check_finite(t, name)
 
-# %% ../nbs/00_data.ipynb #12ed1769
+# %% ../nbs/00_data.ipynb #31588be0
 def one_hot(labels,               # class indices (M,): integers in 0..n_classes-1
             n_classes:int=None,   # Q; None: one more than the largest label
             dtype=torch.float64,  # dtype of the result
@@ -133,7 +140,7 @@ def one_hot(labels,               # class indices (M,): integers in 0..n_classes
         raise ValueError(f"labels: expected class indices in 0..{n_classes-1}, got {bad}")
     return torch.nn.functional.one_hot(t, n_classes).to(dtype)
 
-# %% ../nbs/00_data.ipynb #d86586a6
+# %% ../nbs/00_data.ipynb #41c4eb6a
 def as_labels(y,                       # labels: class indices (M,) or one-hot rows (M,Q)
               n_classes:int=None,      # expected Q, if known
               name:str='y',            # the argument's name, used in error messages
@@ -162,7 +169,7 @@ def as_labels(y,                       # labels: class indices (M,) or one-hot r
         raise ValueError(f"{name}: expected {n_samples} labels, one per row of x, got {t.shape[0]}")
     return t.to(device) if device is not None else t
 
-# %% ../nbs/00_data.ipynb #c14012e5
+# %% ../nbs/00_data.ipynb #1d4be9e6
 Dataset = namedtuple('Dataset', 'x_train y_train x_valid y_valid')
 Dataset.__doc__ = "A train/validation split: float features (M,N) and one-hot labels (M,Q)."
 
@@ -175,7 +182,7 @@ def _split(x, labels, n_classes, valid_size):
     k = n - valid_size
     return Dataset(x[:k], y[:k], x[k:], y[k:])
 
-# %% ../nbs/00_data.ipynb #64f97b40
+# %% ../nbs/00_data.ipynb #70e1221a
 def make_dataset(n_samples:int=100,   # M, training and validation rows together
                  n_features:int=5,    # N
                  n_classes:int=3,     # Q
@@ -194,7 +201,7 @@ def make_dataset(n_samples:int=100,   # M, training and validation rows together
                                     n_informative=n_features - 1, n_redundant=0, random_state=seed)
     return _split(x, labels, n_classes, valid_size)
 
-# %% ../nbs/00_data.ipynb #1428c7ff
+# %% ../nbs/00_data.ipynb #b79d97e5
 DATASETS = ('synthetic', 'iris', 'wine', 'digits')
 
 def _standardise(ds:Dataset) -> Dataset:

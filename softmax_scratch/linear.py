@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['linear', 'linear_jacobian_w', 'linear_jacobian_b', 'linear_vjp']
 
-# %% ../nbs/03_linear.ipynb #fbd0914a
+# %% ../nbs/03_linear.ipynb #552f6e0d
 import math
 import torch
-from .data import as_floats, check_finite, check_positive, NonFiniteError
+from .data import as_floats, check_finite, check_positive, check_fits, NonFiniteError
 
-# %% ../nbs/03_linear.ipynb #1df0a244
+# %% ../nbs/03_linear.ipynb #95f7c8b5
 def linear(x,  # features X, (M,N)
            w,  # weights W, (N,Q)
            b,  # bias b, (Q,)
@@ -32,17 +32,18 @@ def _same_dtype(x, **others):
     for n, t in others.items():
         if t.dtype != x.dtype: raise TypeError(f"{n}: expected dtype {x.dtype} (that of x), got {t.dtype}")
 
-# %% ../nbs/03_linear.ipynb #46e2756d
+# %% ../nbs/03_linear.ipynb #9a18de13
 def linear_jacobian_w(x,               # features X, (M,N)
                       n_classes:int,   # Q
                      ) -> torch.Tensor:  # (M,Q,N,Q): entry [p,q,i,j] is ∂Z_pq/∂W_ij = X_pi δ_qj
     "The explicit Jacobian of Z = XW + b with respect to W, the Kronecker product of X and the identity."
     x = as_floats(x, 'x', ndim=2)
     check_positive(n_classes, 'n_classes', integer=True)
+    check_fits(x.numel() * n_classes * n_classes * x.element_size(), 'x', f"the ({len(x)},{n_classes},{x.shape[1]},{n_classes}) Jacobian")
     eye = torch.eye(n_classes, dtype=x.dtype, device=x.device)
     return torch.kron(x[:, None, :, None], eye[None, :, None, :])     # (M,1,N,1) ⊗ (1,Q,1,Q) -> (M,Q,N,Q)
 
-# %% ../nbs/03_linear.ipynb #3db09236
+# %% ../nbs/03_linear.ipynb #c9e9133c
 def linear_jacobian_b(n_samples:int,         # M
                       n_classes:int,         # Q
                       dtype=torch.float64,   # dtype of the result
@@ -52,7 +53,7 @@ def linear_jacobian_b(n_samples:int,         # M
     check_positive(n_samples, 'n_samples', integer=True); check_positive(n_classes, 'n_classes', integer=True)
     return torch.eye(n_classes, dtype=dtype, device=device).expand(n_samples, n_classes, n_classes)
 
-# %% ../nbs/03_linear.ipynb #d94a62e2
+# %% ../nbs/03_linear.ipynb #d820778f
 def linear_vjp(x,      # features X, (M,N)
                delta,  # upstream gradient Δ = ∂L/∂Z, (M,Q)
               ) -> tuple:  # (∂L/∂W (N,Q), ∂L/∂b (Q,))

@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['softmax', 'log_softmax', 'softmax_jacobian', 'softmax_jacobian_blocks', 'softmax_jacobian_full', 'softmax_vjp']
 
-# %% ../nbs/01_softmax.ipynb #a595b353
+# %% ../nbs/01_softmax.ipynb #455e8970
 import torch
-from .data import as_floats
+from .data import as_floats, check_fits
 
-# %% ../nbs/01_softmax.ipynb #afc67824
+# %% ../nbs/01_softmax.ipynb #8417443d
 def softmax(z,  # logits (..., Q), any finite values
            ) -> torch.Tensor:  # (..., Q), each row positive and summing to 1
     "Softmax over the last axis, shifted by the row maximum so that no exponential overflows."
@@ -24,7 +24,7 @@ def log_softmax(z,  # logits (..., Q), any finite values
     shifted = z - z.amax(-1, keepdim=True)
     return shifted - torch.log(torch.exp(shifted).sum(-1, keepdim=True))
 
-# %% ../nbs/01_softmax.ipynb #a3cf1e17
+# %% ../nbs/01_softmax.ipynb #06c84020
 def softmax_jacobian(s,  # softmax output of one sample, (Q,)
                     ) -> torch.Tensor:  # (Q,Q): entry [i,j] is ∂σ_i/∂z_j
     "The Jacobian diag(σ) − σσᵀ of softmax at one row, from its output σ."
@@ -33,7 +33,7 @@ def softmax_jacobian(s,  # softmax output of one sample, (Q,)
     jac.diagonal().copy_(s * (1 - s))           # σ_j(1 − σ_j)  (i = j)
     return jac
 
-# %% ../nbs/01_softmax.ipynb #47d7d9ab
+# %% ../nbs/01_softmax.ipynb #c5b5e999
 def softmax_jacobian_blocks(s,  # softmax outputs, (M,Q)
                            ) -> torch.Tensor:  # (M,Q,Q): block p is ∂Σ_p,:/∂Z_p,:
     "The per-sample Jacobian blocks diag(σ_p) − σ_p σ_pᵀ, stacked."
@@ -42,15 +42,17 @@ def softmax_jacobian_blocks(s,  # softmax outputs, (M,Q)
     blocks.diagonal(dim1=1, dim2=2).copy_(s * (1 - s))          # σ_pq(1 − σ_pq) on each diagonal
     return blocks
 
-# %% ../nbs/01_softmax.ipynb #bfc15417
+# %% ../nbs/01_softmax.ipynb #3e187a13
 def softmax_jacobian_full(s,  # softmax outputs, (M,Q)
                          ) -> torch.Tensor:  # (M,Q,M,Q): entry [p,q,r,j] is ∂Σ_pq/∂Z_rj
     "The explicit Jacobian of a batch softmax: the per-sample blocks on the sample diagonal, zeros elsewhere."
     s = as_floats(s, 's', ndim=2)
-    eye = torch.eye(len(s), dtype=s.dtype, device=s.device)                  # δ_pr  (M,M)
+    (M, Q), itemsize = s.shape, s.element_size()
+    check_fits(M * Q * M * Q * itemsize, 's', f"the full ({M},{Q},{M},{Q}) Jacobian")
+    eye = torch.eye(M, dtype=s.dtype, device=s.device)                       # δ_pr  (M,M)
     return torch.einsum('pr,pqj->pqrj', eye, softmax_jacobian_blocks(s))    # (M,Q,M,Q)
 
-# %% ../nbs/01_softmax.ipynb #43f63d5b
+# %% ../nbs/01_softmax.ipynb #bfd762d7
 def softmax_vjp(s,  # softmax outputs Σ, (M,Q)
                 g,  # upstream gradient G = ∂L/∂Σ, (M,Q)
                ) -> torch.Tensor:  # (M,Q): ∂L/∂Z
