@@ -6,7 +6,7 @@
 __all__ = ['CONTENDERS', 'make_problem', 'epoch_runner', 'keras_available', 'machine', 'bench', 'bench_table', 'unchunked_bytes',
            'growth', 'plot_growth', 'targets']
 
-# %% ../nbs/07_benchmarks.ipynb #be4fa032
+# %% ../nbs/07_benchmarks.ipynb #fbf8159e
 import math, os, platform, statistics, time
 import numpy as np
 import torch
@@ -14,7 +14,7 @@ from .data import check_choice, check_positive
 from .classifier import SoftmaxClassifier, STRATEGIES, GRADIENTS, loss_and_grads
 from .checks import peak_memory
 
-# %% ../nbs/07_benchmarks.ipynb #ae892fc5
+# %% ../nbs/07_benchmarks.ipynb #9ff79f2b
 CONTENDERS = ('closed', 'blockdiag', 'kronecker', 'torch', 'keras')
 
 def make_problem(n_samples:int=60_000, n_features:int=784, n_classes:int=10, dtype=torch.float64, seed:int=0) -> tuple:
@@ -63,7 +63,7 @@ def epoch_runner(contender:str, x, y, batch_size:int, lr:float=0.01):
     if contender in STRATEGIES: return _scratch_epoch(contender, x, y, batch_size, lr)
     return _torch_epoch(x, y, batch_size, lr) if contender == 'torch' else _keras_epoch(x, y, batch_size, lr)
 
-# %% ../nbs/07_benchmarks.ipynb #25d2eb1d
+# %% ../nbs/07_benchmarks.ipynb #206ed300
 def keras_available() -> bool:
     "Whether Keras (the compare extra) can be imported."
     import importlib.util
@@ -125,7 +125,7 @@ def bench(n_samples:int=60_000,         # M
                               repeats=repeats, slow_repeats=slow_repeats, lr=lr),
                 machine=machine(), notes=notes, results=results)
 
-# %% ../nbs/07_benchmarks.ipynb #a3cd18ed
+# %% ../nbs/07_benchmarks.ipynb #7e692aa4
 def bench_table(report:dict) -> str:
     "The benchmark as an aligned text table: ms per epoch, peak memory above the data, ratio to PyTorch autograd."
     rows = [('dtype', 'batch', 'contender', 'ms/epoch', 'peak MiB', '× torch', '× closed')]
@@ -141,7 +141,7 @@ def bench_table(report:dict) -> str:
     head = f"one epoch, {s['n_samples']} × {s['n_features']}, {s['n_classes']} classes, {s['threads']} threads, median of {s['repeats']} rounds ({s['slow_repeats']} for kronecker)"
     return '\n'.join([head, *lines, *report['notes']])
 
-# %% ../nbs/07_benchmarks.ipynb #160a95b3
+# %% ../nbs/07_benchmarks.ipynb #afb0ab0b
 def unchunked_bytes(n_samples:int, n_features:int, n_classes:int, itemsize:int=8) -> int:
     "Bytes of the two explicit Jacobians built whole: ∂Σ/∂Z (M,Q,M,Q) and ∂Z/∂W (M,Q,N,Q)."
     M, N, Q = n_samples, n_features, n_classes
@@ -191,7 +191,7 @@ def plot_growth(rows:list, path=None):
     if path is not None: fig.savefig(path, dpi=100); plt.close(fig)
     return fig
 
-# %% ../nbs/07_benchmarks.ipynb #81900a30
+# %% ../nbs/07_benchmarks.ipynb #eaff1e1f
 def targets(report:dict) -> list:
     "Each target of the benchmark page checked against a report: (target, measured, limit, met)."
     ms = {(r['dtype'], r['batch_size'], r['contender']): r for r in report['results']}

@@ -4,10 +4,9 @@
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'MEMORY_BUDGET', 'CACHE_BYTES', 'GRADIENTS', 'CHUNK_BYTES', 'kronecker_chunk_size', 'grad_kronecker',
-           'grad_blockdiag', 'grad_closed', 'loss_and_grads', 'add_to_class', 'SoftmaxClassifier', 'logits',
-           'predict_proba', 'predict', 'evaluate', 'accuracy', 'gradients', 'update', 'History', 'fit', 'save']
+           'grad_blockdiag', 'grad_closed', 'loss_and_grads', 'patch_to', 'SoftmaxClassifier', 'History']
 
-# %% ../nbs/04_classifier.ipynb #323bc0a2
+# %% ../nbs/04_classifier.ipynb #0b833cf7
 import math, os, tempfile, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from .softmax import softmax, softmax_jacobian_blocks, softmax_jacobian_full
 from .losses import cross_entropy_from_logits, cross_entropy_grad, cross_entropy_and_grad
 from .linear import linear, linear_jacobian_w, linear_jacobian_b, linear_vjp
 
-# %% ../nbs/04_classifier.ipynb #1881b1cd
+# %% ../nbs/04_classifier.ipynb #4126ad41
 STRATEGIES = ('kronecker', 'blockdiag', 'closed')
 MEMORY_BUDGET = 256 * 2**20   # bytes: the largest explicit Jacobian 'kronecker' may build at once
 CACHE_BYTES = 8 * 2**20       # bytes: the size it aims for, so that each explicit tensor stays in cache
@@ -60,7 +59,7 @@ def grad_kronecker(x,  # features X, (M,N)
         db += torch.einsum('pq,pqj->j', dz, linear_jacobian_b(len(dz), Q, dz.dtype))  # (m,Q)·(m,Q,Q) -> (Q,)
     return cross_entropy_from_logits(y, z), dw, db
 
-# %% ../nbs/04_classifier.ipynb #69d09b1a
+# %% ../nbs/04_classifier.ipynb #19f2f312
 def grad_blockdiag(x,  # features X, (M,N)
                    y,  # one-hot labels Y, (M,Q)
                    w,  # weights W, (N,Q)
@@ -83,7 +82,7 @@ def grad_closed(x,  # features X, (M,N)
 
 GRADIENTS = dict(kronecker=grad_kronecker, blockdiag=grad_blockdiag, closed=grad_closed)
 
-# %% ../nbs/04_classifier.ipynb #e76fce1f
+# %% ../nbs/04_classifier.ipynb #736c566b
 CHUNK_BYTES = 4 * 2**20   # rows per chunk of 'closed' and 'blockdiag': about this many bytes of X
 
 def loss_and_grads(x,                    # features X, (M,N)
@@ -93,7 +92,7 @@ def loss_and_grads(x,                    # features X, (M,N)
                    strategy:str='closed',# one of STRATEGIES
                   ) -> tuple:            # (L (0-d tensor), ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "The mean cross-entropy over (x, y) and its gradients, by `strategy`, accumulated over cache-sized chunks of rows."
-    fn, M = GRADIENTS[strategy], len(x)
+    fn, M = GRADIENTS[check_choice(strategy, 'strategy', STRATEGIES)], len(x)
     rows = M if strategy == 'kronecker' else max(1, CHUNK_BYTES // (x.shape[1] * x.element_size()))
     if M <= rows: return fn(x, y, w, b)
     loss = dw = db = 0
@@ -103,11 +102,13 @@ def loss_and_grads(x,                    # features X, (M,N)
         loss, dw, db = loss + share * l, dw + share * gw, db + share * gb
     return loss, dw, db
 
-# %% ../nbs/04_classifier.ipynb #e1c3bf8c
-def add_to_class(cls):
-    "Decorator: add the function to `cls` as a method of the same name (so a class can be built cell by cell)."
+# %% ../nbs/04_classifier.ipynb #443bd027
+def patch_to(cls):
+    "Decorator: add the function to `cls` as a method of the same name, as fastcore's `patch_to` does (the library does not depend on fastcore)."
     def register(fn):
-        setattr(cls, fn.__name__, fn)
+        f = getattr(fn, '__func__', fn)                 # a classmethod wraps the function
+        f.__qualname__ = f'{cls.__name__}.{f.__name__}'  # so that docs and tracebacks say SoftmaxClassifier.fit
+        setattr(cls, f.__name__, fn)
         return fn
     return register
 
@@ -158,47 +159,47 @@ class SoftmaxClassifier:
 
     def __repr__(self): return f"SoftmaxClassifier(n_features={self.n_features}, n_classes={self.n_classes}, dtype={self.dtype}, device='{self.device}')"
 
-# %% ../nbs/04_classifier.ipynb #1c83a829
-@add_to_class(SoftmaxClassifier)
+# %% ../nbs/04_classifier.ipynb #ed4333d5
+@patch_to(SoftmaxClassifier)
 def _x(self, x, name='x'):
     "Features checked against the model: (M,N), finite, the model's dtype and device."
     return as_features(x, name, dtype=self.dtype, device=self.device, n_features=self.n_features)
 
-@add_to_class(SoftmaxClassifier)
+@patch_to(SoftmaxClassifier)
 def _xy(self, x, y):
     "Features and one-hot labels checked against the model and each other."
     x = self._x(x)
     return x, as_labels(y, self.n_classes, dtype=self.dtype, device=self.device, n_samples=len(x))
 
-@add_to_class(SoftmaxClassifier)
+@patch_to(SoftmaxClassifier)
 def logits(self, x) -> torch.Tensor:
     "Z = XW + b, (M,Q)."
     return linear(self._x(x), self.w, self.b)
 
-@add_to_class(SoftmaxClassifier)
+@patch_to(SoftmaxClassifier)
 def predict_proba(self, x) -> torch.Tensor:
     "Class probabilities Σ = softmax(XW + b), (M,Q)."
     return softmax(self.logits(x))
 
-@add_to_class(SoftmaxClassifier)
+@patch_to(SoftmaxClassifier)
 def predict(self, x) -> torch.Tensor:
     "The most probable class of each sample, (M,)."
     return self.logits(x).argmax(-1)
 
-@add_to_class(SoftmaxClassifier)
+@patch_to(SoftmaxClassifier)
 def evaluate(self, x, y) -> float:
     "Mean cross-entropy of the model on (x, y)."
     x, y = self._xy(x, y)
     return cross_entropy_from_logits(y, linear(x, self.w, self.b)).item()
 
-@add_to_class(SoftmaxClassifier)
+@patch_to(SoftmaxClassifier)
 def accuracy(self, x, y) -> float:
     "Fraction of samples whose predicted class is the labelled one."
     x, y = self._xy(x, y)
     return (linear(x, self.w, self.b).argmax(-1) == y.argmax(-1)).to(torch.float64).mean().item()
 
-# %% ../nbs/04_classifier.ipynb #75abf2fb
-@add_to_class(SoftmaxClassifier)
+# %% ../nbs/04_classifier.ipynb #71cbc071
+@patch_to(SoftmaxClassifier)
 def gradients(self, x, y,
               strategy:str='closed',   # one of STRATEGIES
              ) -> tuple:               # (∂L/∂W (N,Q), ∂L/∂b (Q,))
@@ -208,12 +209,12 @@ def gradients(self, x, y,
     _, dw, db = loss_and_grads(x, y, self.w, self.b, strategy)
     return dw, db
 
-@add_to_class(SoftmaxClassifier)
+@patch_to(SoftmaxClassifier)
 def _step(self, dw, db, lr):
     "One gradient-descent step, out of place: the old tensors are left untouched for whoever kept them."
     self.w, self.b = torch.add(self.w, dw, alpha=-lr), torch.add(self.b, db, alpha=-lr)
 
-@add_to_class(SoftmaxClassifier)
+@patch_to(SoftmaxClassifier)
 def update(self, x, y,
            lr:float,                  # learning rate η > 0
            strategy:str='closed',     # one of STRATEGIES
@@ -227,7 +228,7 @@ def update(self, x, y,
         raise ValueError(f"lr: the step with lr={lr} overflowed the parameters; they are unchanged. Lower lr.")
     return self
 
-# %% ../nbs/04_classifier.ipynb #a3a6b61c
+# %% ../nbs/04_classifier.ipynb #742f3bf0
 @dataclass
 class History:
     "Per-epoch record of a `fit`: training loss (Keras' definition), validation loss and accuracy, wall time."
@@ -257,13 +258,13 @@ class History:
         fig.tight_layout()
         return fig
 
-# %% ../nbs/04_classifier.ipynb #cbf14b33
+# %% ../nbs/04_classifier.ipynb #02535bc6
 def _batches(n:int, batch_size:int, order:torch.Tensor=None):
     "Row indices (or slices, when in order) of consecutive batches; the last may be smaller."
     for i in range(0, n, batch_size):
         yield slice(i, i + batch_size) if order is None else order[i:i + batch_size]
 
-@add_to_class(SoftmaxClassifier)
+@patch_to(SoftmaxClassifier)
 def fit(self, x, y,
         epochs:int,               # passes over the training data (0: nothing happens)
         lr:float,                 # learning rate η > 0
@@ -285,7 +286,7 @@ def fit(self, x, y,
     if not isinstance(shuffle, bool): raise TypeError(f"shuffle: expected True or False, got {shuffle!r}")
     if valid is not None:
         if not (isinstance(valid, (tuple, list)) and len(valid) == 2): raise TypeError(f"valid: expected a pair (x_valid, y_valid), got {type(valid).__name__}")
-        xv, yv = self._x(valid[0], 'valid[0]'), None
+        xv = self._x(valid[0], 'valid[0]')
         yv = as_labels(valid[1], self.n_classes, 'valid[1]', dtype=self.dtype, device=self.device, n_samples=len(xv))
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     hist = self.history = History()
@@ -319,7 +320,7 @@ def fit(self, x, y,
     if not (torch.isfinite(self.w).all() and torch.isfinite(self.b).all()): return self._diverged(epochs - 1, lr, prev)
     return hist
 
-@add_to_class(SoftmaxClassifier)
+@patch_to(SoftmaxClassifier)
 def _diverged(self, epoch, lr, params) -> History:
     "Restore `params` (the last ones with a finite loss), record and warn why training stopped."
     if params is not None: self.w, self.b = params
@@ -329,14 +330,14 @@ def _diverged(self, epoch, lr, params) -> History:
     warnings.warn(h.stopped, RuntimeWarning, stacklevel=3)
     return h
 
-# %% ../nbs/04_classifier.ipynb #4b2ae212
+# %% ../nbs/04_classifier.ipynb #eea452f6
 _FORMAT = 'softmax_scratch.SoftmaxClassifier/1'
 
 def _path(path) -> Path:
     if not isinstance(path, (str, os.PathLike)): raise TypeError(f"path: expected a file name (str or Path), got {path!r}")
     return Path(path)
 
-@add_to_class(SoftmaxClassifier)
+@patch_to(SoftmaxClassifier)
 def save(self, path) -> Path:
     "Write the parameters and configuration to `path` (.npz), atomically."
     path = _path(path)
@@ -355,7 +356,9 @@ def save(self, path) -> Path:
         raise
     return path
 
-def _load(cls, path, device='cpu') -> 'SoftmaxClassifier':
+@patch_to(SoftmaxClassifier)
+@classmethod
+def load(cls, path, device='cpu') -> 'SoftmaxClassifier':
     "Read a model written by `save`; never unpickles. Raises ValueError naming the file if it is not a valid checkpoint."
     path = _path(path)
     if not path.is_file(): raise FileNotFoundError(f"path: no checkpoint file at {path}")
@@ -374,5 +377,3 @@ def _load(cls, path, device='cpu') -> 'SoftmaxClassifier':
         raise ValueError(f"{path}: parameters stored as {w.dtype}/{b.dtype}, the header says {str(arrays['dtype'])}")
     if not (np.isfinite(w).all() and np.isfinite(b).all()): raise ValueError(f"{path}: the parameters are not finite (NaN or inf)")
     return cls(w.shape[0], w.shape[1], seed=0, dtype=dtype, device=device).set_params(w, b)
-
-SoftmaxClassifier.load = classmethod(_load)

@@ -6,13 +6,13 @@
 __all__ = ['Dataset', 'DATASETS', 'as_tensor', 'NonFiniteError', 'check_finite', 'as_floats', 'check_positive', 'check_seed',
            'check_fits', 'check_choice', 'as_features', 'one_hot', 'as_labels', 'make_dataset', 'load_dataset']
 
-# %% ../nbs/00_data.ipynb #2b6e8efd
+# %% ../nbs/00_data.ipynb #bd7ae0d5
 from collections import namedtuple
 import math, numbers, os
 import numpy as np
 import torch
 
-# %% ../nbs/00_data.ipynb #9bf4b312
+# %% ../nbs/00_data.ipynb #d0077be9
 def _shape(a) -> str:
     "A short description of `a` for error messages: its shape, or its type."
     return str(tuple(a.shape)) if hasattr(a, 'shape') else type(a).__name__
@@ -36,7 +36,7 @@ def as_tensor(a,                # a tensor, numpy array, nested list or number
     if t.is_complex(): raise TypeError(f"{name}: expected real numbers, got {t.dtype}")
     return t.to(dtype=dtype, device=device) if (dtype or device) else t
 
-# %% ../nbs/00_data.ipynb #a5dadc70
+# %% ../nbs/00_data.ipynb #74c0e70e
 class NonFiniteError(ValueError):
     "A NaN or an infinity where finite numbers are expected (training treats it as divergence)."
 
@@ -62,7 +62,7 @@ def as_floats(a,                # a tensor, numpy array or nested list
     if t.numel() == 0: raise ValueError(f"{name}: expected a non-empty array, got shape {_shape(t)}")
     return check_finite(t, name) if finite else t
 
-# %% ../nbs/00_data.ipynb #db0671bf
+# %% ../nbs/00_data.ipynb #d62423fc
 def check_positive(value,               # the number to check
                    name:str,            # its argument name, for the error message
                    integer:bool=False,  # must it be an integer?
@@ -95,7 +95,7 @@ def check_choice(value, name:str, choices):
     if value not in choices: raise ValueError(f"{name}: expected one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
 
-# %% ../nbs/00_data.ipynb #47b02480
+# %% ../nbs/00_data.ipynb #08a854ac
 def _check_float_tensor(t, name, dtype, device):
     if dtype is not None and t.dtype != dtype:
         raise TypeError(f"{name}: expected dtype {dtype}, got {t.dtype}; convert it with `.to({dtype})`")
@@ -119,7 +119,7 @@ def as_features(x,                       # features: (M,N) tensor, array or nest
     else: t = t.to(dtype=dtype, device=device)
     return check_finite(t, name)
 
-# %% ../nbs/00_data.ipynb #31588be0
+# %% ../nbs/00_data.ipynb #e70f81ad
 def one_hot(labels,               # class indices (M,): integers in 0..n_classes-1
             n_classes:int=None,   # Q; None: one more than the largest label
             dtype=torch.float64,  # dtype of the result
@@ -135,12 +135,12 @@ def one_hot(labels,               # class indices (M,): integers in 0..n_classes
     t = t.long()
     if n_classes is None: n_classes = int(t.max()) + 1
     check_positive(n_classes, 'n_classes', integer=True)
-    if len(t) and (t.min() < 0 or t.max() >= n_classes):
+    if t.min() < 0 or t.max() >= n_classes:
         bad = t[(t < 0) | (t >= n_classes)][0].item()
         raise ValueError(f"labels: expected class indices in 0..{n_classes-1}, got {bad}")
     return torch.nn.functional.one_hot(t, n_classes).to(dtype)
 
-# %% ../nbs/00_data.ipynb #41c4eb6a
+# %% ../nbs/00_data.ipynb #cdfb88e7
 def as_labels(y,                       # labels: class indices (M,) or one-hot rows (M,Q)
               n_classes:int=None,      # expected Q, if known
               name:str='y',            # the argument's name, used in error messages
@@ -158,9 +158,9 @@ def as_labels(y,                       # labels: class indices (M,) or one-hot r
         if n_classes is not None and t.shape[1] != n_classes:
             raise ValueError(f"{name}: expected one-hot rows with {n_classes} columns, got shape {_shape(t)}")
         if t.shape[1] < 2: raise ValueError(f"{name}: expected at least 2 classes (columns), got shape {_shape(t)}")
-        is01 = ((t == 0) | (t == 1)).all()
-        if not is01 or (t.sum(1) != 1).any():
-            row = int(((t.sum(1) != 1) | ~((t == 0) | (t == 1)).all(1)).nonzero()[0])
+        bad_rows = (t.sum(1) != 1) | ~((t == 0) | (t == 1)).all(1)
+        if bad_rows.any():
+            row = int(bad_rows.nonzero()[0])
             raise ValueError(f"{name}: expected one-hot rows (0s and a single 1), got row {row} = {t[row].tolist()}")
         t = t.to(dtype)
     else: raise ValueError(f"{name}: expected class indices (M,) or one-hot rows (M,Q), got shape {_shape(t)}")
@@ -169,7 +169,7 @@ def as_labels(y,                       # labels: class indices (M,) or one-hot r
         raise ValueError(f"{name}: expected {n_samples} labels, one per row of x, got {t.shape[0]}")
     return t.to(device) if device is not None else t
 
-# %% ../nbs/00_data.ipynb #1d4be9e6
+# %% ../nbs/00_data.ipynb #aafa28f0
 Dataset = namedtuple('Dataset', 'x_train y_train x_valid y_valid')
 Dataset.__doc__ = "A train/validation split: float features (M,N) and one-hot labels (M,Q)."
 
@@ -182,7 +182,7 @@ def _split(x, labels, n_classes, valid_size):
     k = n - valid_size
     return Dataset(x[:k], y[:k], x[k:], y[k:])
 
-# %% ../nbs/00_data.ipynb #70e1221a
+# %% ../nbs/00_data.ipynb #96c18469
 def make_dataset(n_samples:int=100,   # M, training and validation rows together
                  n_features:int=5,    # N
                  n_classes:int=3,     # Q
@@ -201,7 +201,7 @@ def make_dataset(n_samples:int=100,   # M, training and validation rows together
                                     n_informative=n_features - 1, n_redundant=0, random_state=seed)
     return _split(x, labels, n_classes, valid_size)
 
-# %% ../nbs/00_data.ipynb #b79d97e5
+# %% ../nbs/00_data.ipynb #752c8519
 DATASETS = ('synthetic', 'iris', 'wine', 'digits')
 
 def _standardise(ds:Dataset) -> Dataset:

@@ -6,12 +6,12 @@
 __all__ = ['cross_entropy', 'cross_entropy_from_logits', 'cross_entropy_grad', 'cross_entropy_logits_grad',
            'cross_entropy_and_grad']
 
-# %% ../nbs/02_cross_entropy.ipynb #798c9cbe
+# %% ../nbs/02_cross_entropy.ipynb #c1618165
 import torch
 from .data import as_floats
 from .softmax import log_softmax
 
-# %% ../nbs/02_cross_entropy.ipynb #1436e0b2
+# %% ../nbs/02_cross_entropy.ipynb #fb8080e0
 def _pair(y_true, y_pred, name='y_pred', probabilities=False):
     "Labels and predictions (probabilities, or logits) as floating tensors of one (M,Q) shape."
     y_pred = as_floats(y_pred, name, ndim=2)
@@ -29,15 +29,19 @@ def cross_entropy(y_true,  # one-hot labels Y, (M,Q)
     y_true, y_pred = _pair(y_true, y_pred, probabilities=True)
     return -torch.xlogy(y_true, y_pred).sum() / len(y_true)
 
-# %% ../nbs/02_cross_entropy.ipynb #f3b27cb8
+# %% ../nbs/02_cross_entropy.ipynb #2fb11b8c
 def cross_entropy_from_logits(y_true,  # one-hot labels Y, (M,Q)
                               z,       # logits Z, (M,Q)
                              ) -> torch.Tensor:  # scalar
     "Mean cross-entropy computed from logits through `log_softmax`, finite for any finite logits."
     y_true, z = _pair(y_true, z, 'z')
-    return -(y_true * log_softmax(z)).sum() / len(y_true)
+    return _mean_nll(y_true, log_softmax(z))
 
-# %% ../nbs/02_cross_entropy.ipynb #a97c595f
+def _mean_nll(y_true, log_s):
+    "−(1/M) Σ Y ⊙ log Σ, from the log-probabilities."
+    return -(y_true * log_s).sum() / len(y_true)
+
+# %% ../nbs/02_cross_entropy.ipynb #4a548cdb
 def cross_entropy_grad(y_true,  # one-hot labels Y, (M,Q)
                        y_pred,  # predicted probabilities Ŷ, (M,Q)
                       ) -> torch.Tensor:  # (M,Q): ∂L/∂Ŷ
@@ -46,7 +50,7 @@ def cross_entropy_grad(y_true,  # one-hot labels Y, (M,Q)
     ratio = torch.where(y_true != 0, y_true / y_pred, torch.zeros_like(y_pred))
     return -ratio / len(y_true)
 
-# %% ../nbs/02_cross_entropy.ipynb #e3ac629a
+# %% ../nbs/02_cross_entropy.ipynb #0652e4fd
 def cross_entropy_logits_grad(y_true,  # one-hot labels Y, (M,Q)
                               y_pred,  # softmax outputs Σ, (M,Q)
                              ) -> torch.Tensor:  # (M,Q): ∂L/∂Z
@@ -54,11 +58,11 @@ def cross_entropy_logits_grad(y_true,  # one-hot labels Y, (M,Q)
     y_true, y_pred = _pair(y_true, y_pred, probabilities=True)
     return (y_pred - y_true) / len(y_true)
 
-# %% ../nbs/02_cross_entropy.ipynb #7d30e439
+# %% ../nbs/02_cross_entropy.ipynb #edb23a67
 def cross_entropy_and_grad(y_true,  # one-hot labels Y, (M,Q)
                            z,       # logits Z, (M,Q)
                           ) -> tuple:  # (L as a 0-d tensor, ∂L/∂Z (M,Q))
     "The mean cross-entropy of softmax(Z) and its gradient (Σ − Y)/M with respect to Z, from one log_softmax."
     y_true, z = _pair(y_true, z, 'z')
     log_s = log_softmax(z)                                    # log Σ
-    return -(y_true * log_s).sum() / len(z), (log_s.exp() - y_true) / len(z)
+    return _mean_nll(y_true, log_s), (log_s.exp() - y_true) / len(z)
