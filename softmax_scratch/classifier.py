@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from .data import as_tensor, as_features, as_labels, check_choice, check_positive, check_seed, check_finite, NonFiniteError
-from .softmax import softmax, softmax_jacobian_blocks, softmax_jacobian_full
-from .losses import cross_entropy_from_logits, cross_entropy_grad, cross_entropy_and_grad
-from .linear import linear, linear_jacobian_w, linear_jacobian_b, linear_vjp
+from .softmax import softmax, log_softmax, softmax_jacobian_blocks
+from .losses import cross_entropy_from_logits, cross_entropy_grad, cross_entropy_and_grad, _mean_nll
+from .linear import linear, linear_jacobian_b, linear_vjp
 
 # %% ../nbs/04_classifier.ipynb #4126ad41
 STRATEGIES = ('kronecker', 'blockdiag', 'closed')
@@ -33,10 +33,21 @@ def kronecker_chunk_size(n_features:int, n_classes:int, itemsize:int=8, memory_b
     if m < 1: raise ValueError(f"memory_budget: {memory_budget} bytes cannot hold one sample's Jacobian ({per_row * max(n_features, 1)} bytes)")
     return m
 
-def _rows_within(n_features, n_classes, itemsize, nbytes) -> int:
-    "The kronecker chunk size for `nbytes`, or 1 row if even one row does not fit."
-    try: return kronecker_chunk_size(n_features, n_classes, itemsize, nbytes)
-    except ValueError: return 1
+def _rows_within(nbytes, bytes_per_row, square=False) -> int:
+    "Rows m whose explicit tensor takes at most `nbytes`: m·bytes_per_row, or m²·bytes_per_row when `square`; at least 1."
+    return max(1, math.isqrt(nbytes // bytes_per_row) if square else nbytes // bytes_per_row)
+
+def _kronecker_rows(n_features, n_classes, itemsize, memory_budget=MEMORY_BUDGET, cache_bytes=CACHE_BYTES) -> dict:
+    "Rows per chunk of each explicit Jacobian of 'kronecker': within `memory_budget` (raising if one sample's is larger), aiming for `cache_bytes`."
+    kronecker_chunk_size(n_features, n_classes, itemsize, memory_budget)
+    per_row = itemsize * n_classes * n_classes
+    rows = lambda nbytes, square=False: min(_rows_within(memory_budget, nbytes, square), _rows_within(cache_bytes, nbytes, square))
+    return dict(softmax=rows(per_row, square=True), w=rows(per_row * n_features), b=rows(per_row))
+
+def _chunks(n, rows):
+    "Slices of consecutive samples out of n, as few as chunks of at most `rows` allow and of equal size but the last."
+    rows = -(-n // -(-n // rows))                                       # ceil(n / number of chunks)
+    return [slice(i, i + rows) for i in range(0, n, rows)]
 
 def grad_kronecker(x,  # features X, (M,N)
                    y,  # one-hot labels Y, (M,Q)
@@ -45,19 +56,45 @@ def grad_kronecker(x,  # features X, (M,N)
                    memory_budget:int=MEMORY_BUDGET,  # bytes per explicit Jacobian, at most
                    cache_bytes:int=CACHE_BYTES,      # bytes per explicit Jacobian aimed for (speed)
                   ) -> tuple:  # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
-    "∂L/∂Σ · ∂Σ/∂Z · ∂Z/∂W with every Jacobian explicit, over chunks of samples (exact: ∂Σ/∂Z is block diagonal)."
-    z = linear(x, w, b)                                                 # (M,Q)
-    s = _floor_probs(softmax(z))
+    "∂L/∂Σ · ∂Σ/∂Z, then · ∂Z/∂W and · ∂Z/∂b, every Jacobian explicit, over chunks of samples (exact: all are block diagonal over samples)."
+    log_s = log_softmax(linear(x, w, b))                                # log Σ (M,Q): L needs it, Σ is its exp
+    s = _floor_probs(log_s.exp())
     (M, N), Q = x.shape, s.shape[1]
-    g = cross_entropy_grad(y, s)                                        # (M,Q), already divided by the full M
-    dw, db = x.new_zeros(N, Q), x.new_zeros(Q)
-    m = min(kronecker_chunk_size(N, Q, x.element_size(), memory_budget), _rows_within(N, Q, x.element_size(), cache_bytes))
-    for i in range(0, M, m):
-        c = slice(i, i + m)
-        dz = torch.einsum('pq,pqrj->rj', g[c], softmax_jacobian_full(s[c]))       # (m,Q)·(m,Q,m,Q) -> (m,Q)
-        dw += torch.einsum('pq,pqij->ij', dz, linear_jacobian_w(x[c], Q))          # (m,Q)·(m,Q,N,Q) -> (N,Q)
-        db += torch.einsum('pq,pqj->j', dz, linear_jacobian_b(len(dz), Q, dz.dtype))  # (m,Q)·(m,Q,Q) -> (Q,)
-    return cross_entropy_from_logits(y, z), dw, db
+    rows = _kronecker_rows(N, Q, x.element_size(), memory_budget, cache_bytes)
+    g = cross_entropy_grad(y, s)                                        # ∂L/∂Σ (M,Q), already divided by the full M
+    dz = torch.empty_like(g)                                            # ∂L/∂Z (M,Q)
+    chunks = _chunks(M, rows['softmax'])
+    for c, js in zip(chunks, _jacobians_softmax(s, chunks)):
+        dz[c] = torch.einsum('pq,pqrj->rj', g[c], js)                                  # (m,Q)·(m,Q,m,Q) -> (m,Q)
+    dwt, db = x.new_zeros(Q, N), x.new_zeros(Q)                         # ∂L/∂W accumulated as its transpose, W's layout
+    chunks = _chunks(M, rows['w'])
+    for c, jwt in zip(chunks, _jacobians_wt(x, Q, chunks)):
+        dwt += torch.tensordot(dz[c], jwt, dims=2)                                    # (m,Q)·(m,Q,Q,N) -> (Q,N)
+    for c in _chunks(M, rows['b']):
+        db += torch.einsum('pq,pqj->j', dz[c], linear_jacobian_b(len(dz[c]), Q, dz.dtype))   # (m,Q)·(m,Q,Q) -> (Q,)
+    return _mean_nll(y, log_s), dwt.T, db
+
+def _jacobians_softmax(s,       # probabilities Σ, (M,Q)
+                       chunks,  # slices of consecutive samples, the first the longest
+                      ):        # yields (m,Q,m,Q): entry [p,q,r,j] is ∂Σ_pq/∂Z_rj
+    "∂Σ/∂Z of each chunk, refilled in one buffer: the zeros between samples (p ≠ r) are written once, the diagonal blocks per chunk."
+    m = len(s[chunks[0]])
+    buf = s.new_zeros(m, s.shape[1], m, s.shape[1])
+    for c in chunks:
+        js = buf[:len(s[c]), :, :len(s[c])]
+        js.diagonal(dim1=0, dim2=2).copy_(softmax_jacobian_blocks(s[c]).permute(1, 2, 0))   # [p,q,p,j] = block p
+        yield js
+
+def _jacobians_wt(x,          # features X, (M,N)
+                  n_classes,  # Q
+                  chunks,     # slices of consecutive samples, the first the longest
+                 ):           # yields (m,Q,Q,N): entry [p,q,j,i] is ∂Z_pq/∂W_ij = X_pi δ_qj
+    "∂Z/∂W of each chunk with its last two axes swapped, refilled in one buffer whose zeros are written once."
+    buf = x.new_zeros(len(x[chunks[0]]), n_classes, n_classes, x.shape[1])
+    for c in chunks:
+        jwt = buf[:len(x[c])]
+        jwt.diagonal(dim1=1, dim2=2).copy_(x[c, :, None])               # [p,q,q,:] = X_p,: ; the entries q ≠ j stay 0
+        yield jwt
 
 # %% ../nbs/04_classifier.ipynb #19f2f312
 def grad_blockdiag(x,  # features X, (M,N)
@@ -66,10 +103,10 @@ def grad_blockdiag(x,  # features X, (M,N)
                    b,  # bias b, (Q,)
                   ) -> tuple:  # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "∂L/∂Σ through the per-sample softmax Jacobian blocks, then XᵀΔ and 1ᵀΔ."
-    z = linear(x, w, b)                                                 # (M,Q)
-    s = _floor_probs(softmax(z))
-    dz = torch.einsum('pq,pqj->pj', cross_entropy_grad(y, s), softmax_jacobian_blocks(s))   # (M,Q)·(M,Q,Q) -> (M,Q)
-    return (cross_entropy_from_logits(y, z), *linear_vjp(x, dz))
+    log_s = log_softmax(linear(x, w, b))                                # log Σ (M,Q): L needs it, Σ is its exp
+    s = _floor_probs(log_s.exp())
+    dz = torch.linalg.vecdot(cross_entropy_grad(y, s)[:, :, None], softmax_jacobian_blocks(s), dim=1)  # Σ_q G_pq J_pqj: (M,Q,1)·(M,Q,Q) -> (M,Q)
+    return (_mean_nll(y, log_s), *linear_vjp(x, dz))
 
 def grad_closed(x,  # features X, (M,N)
                 y,  # one-hot labels Y, (M,Q)

@@ -20,7 +20,7 @@ def linear(x,  # features X, (M,N)
     if x.shape[1] != w.shape[0]: raise ValueError(f"w: expected {x.shape[1]} rows, one per feature of x, got shape {tuple(w.shape)}")
     if b.shape[0] != w.shape[1]: raise ValueError(f"b: expected {w.shape[1]} entries, one per column of w, got shape {tuple(b.shape)}")
     _same_dtype(x, w=w, b=b)
-    z = torch.addmm(b, x, w)
+    z = torch.addmm(b[:, None], w.T, x.T).T        # Z = (WᵀXᵀ + b)ᵀ: the same numbers, class by class in memory
     if not math.isfinite(z.sum().item()):         # checking the small result covers X, W, b and overflow at once
         for t, n in ((x, 'x'), (w, 'w'), (b, 'b')): check_finite(t, n)
         raise NonFiniteError(f"x: the logits xw + b overflow although x, w and b are finite "

@@ -8,15 +8,18 @@ __all__ = ['cross_entropy', 'cross_entropy_from_logits', 'cross_entropy_grad', '
 
 # %% ../nbs/02_cross_entropy.ipynb #c1618165
 import torch
-from .data import as_floats
+from .data import as_floats, check_finite
 from .softmax import log_softmax
 
 # %% ../nbs/02_cross_entropy.ipynb #fb8080e0
 def _pair(y_true, y_pred, name='y_pred', probabilities=False):
     "Labels and predictions (probabilities, or logits) as floating tensors of one (M,Q) shape."
-    y_pred = as_floats(y_pred, name, ndim=2)
-    if probabilities and (y_pred.min() < 0 or y_pred.max() > 1):
-        raise ValueError(f"{name}: expected probabilities in [0, 1], got values in [{y_pred.min().item():.3g}, {y_pred.max().item():.3g}]")
+    y_pred = as_floats(y_pred, name, ndim=2, finite=not probabilities)
+    if probabilities:
+        lo, hi = (v.item() for v in torch.aminmax(y_pred))      # one pass: NaN and ±inf fail the range test too
+        if not 0 <= lo <= hi <= 1:
+            check_finite(y_pred, name)
+            raise ValueError(f"{name}: expected probabilities in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")
     y_true = as_floats(y_true, 'y_true', ndim=2).to(y_pred.dtype)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true: expected the shape of {name}, {tuple(y_pred.shape)}, got {tuple(y_true.shape)}")
@@ -47,8 +50,7 @@ def cross_entropy_grad(y_true,  # one-hot labels Y, (M,Q)
                       ) -> torch.Tensor:  # (M,Q): ∂L/∂Ŷ
     "Gradient of the mean cross-entropy with respect to the probabilities, −(Y ⊘ Ŷ)/M."
     y_true, y_pred = _pair(y_true, y_pred, probabilities=True)
-    ratio = torch.where(y_true != 0, y_true / y_pred, torch.zeros_like(y_pred))
-    return -ratio / len(y_true)
+    return torch.where(y_true != 0, y_true / y_pred, 0.0) / -len(y_true)   # 0 where Y is 0, even if Ŷ is 0 too
 
 # %% ../nbs/02_cross_entropy.ipynb #0652e4fd
 def cross_entropy_logits_grad(y_true,  # one-hot labels Y, (M,Q)

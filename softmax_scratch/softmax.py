@@ -29,18 +29,16 @@ def softmax_jacobian(s,  # softmax output of one sample, (Q,)
                     ) -> torch.Tensor:  # (Q,Q): entry [i,j] is ∂σ_i/∂z_j
     "The Jacobian diag(σ) − σσᵀ of softmax at one row, from its output σ."
     s = as_floats(s, 's', ndim=1)
-    jac = -torch.outer(s, s)                    # −σ_i σ_j  (i ≠ j)
-    jac.diagonal().copy_(s * (1 - s))           # σ_j(1 − σ_j)  (i = j)
-    return jac
+    eye = torch.eye(len(s), dtype=s.dtype, device=s.device)            # δ_ij  (Q,Q)
+    return s[:, None] * (eye - s[None, :])                              # σ_i(δ_ij − σ_j)
 
 # %% ../nbs/01_softmax.ipynb #c5b5e999
 def softmax_jacobian_blocks(s,  # softmax outputs, (M,Q)
                            ) -> torch.Tensor:  # (M,Q,Q): block p is ∂Σ_p,:/∂Z_p,:
     "The per-sample Jacobian blocks diag(σ_p) − σ_p σ_pᵀ, stacked."
     s = as_floats(s, 's', ndim=2)
-    blocks = -s[:, :, None] * s[:, None, :]                     # −σ_pq σ_pj          (M,Q,Q)
-    blocks.diagonal(dim1=1, dim2=2).copy_(s * (1 - s))          # σ_pq(1 − σ_pq) on each diagonal
-    return blocks
+    eye = torch.eye(s.shape[1], dtype=s.dtype, device=s.device)        # δ_qj  (Q,Q)
+    return s[:, :, None] * (eye - s[:, None, :])                        # Σ_pq(δ_qj − Σ_pj)  (M,Q,Q)
 
 # %% ../nbs/01_softmax.ipynb #3e187a13
 def softmax_jacobian_full(s,  # softmax outputs, (M,Q)
