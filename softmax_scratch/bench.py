@@ -84,15 +84,16 @@ def layouts(x,                  # features X, (M,N)
     "Milliseconds per epoch of the products XW and ΔᵀX in each memory layout one could write them in, over chunks of rows as `loss_and_grads` runs them."
     check_positive(n_classes, 'n_classes', integer=True); check_positive(repeats, 'repeats', integer=True)
     (M, N), Q = x.shape, n_classes
-    wt = torch.randn(Q, N, dtype=x.dtype) / math.sqrt(N)     # Wᵀ contiguous: W kept column by column, as the model keeps it
-    w, d = wt.T.contiguous(), torch.randn(M, Q, dtype=x.dtype)  # W row by row; Δ row by row
-    dt = d.T.contiguous()                                     # Δ class by class, as `linear` and the softmax after it leave it
-    products = {('forward', 'XW, W row by row'): lambda c: x[c] @ w,
+    gen = torch.Generator().manual_seed(0)
+    wt = torch.randn(Q, N, generator=gen, dtype=x.dtype) / math.sqrt(N)  # Wᵀ contiguous: W column by column, as the model keeps it
+    w, d = wt.T.contiguous(), torch.randn(M, Q, generator=gen, dtype=x.dtype)  # W row by row; Δ row by row
+    dt = d.T.contiguous()                                     # Δ class by class, as the fused gradient of 'closed' leaves it
+    products = {('forward', 'XW, W row by row'): lambda c: x[c] @ w,           # the bias, one more term in each, is left out
                 ('forward', 'XW, W column by column'): lambda c: x[c] @ wt.T,
                 ('forward', '(WᵀXᵀ)ᵀ, as linear computes it'): lambda c: (wt @ x[c].T).T,
                 ('backward', 'XᵀΔ'): lambda c: x[c].T @ d[c],
                 ('backward', '(ΔᵀX)ᵀ, Δ row by row'): lambda c: (d[c].T @ x[c]).T,
-                ('backward', '(ΔᵀX)ᵀ, Δ class by class, as linear_vjp gets it'): lambda c: (dt[:, c] @ x[c]).T}
+                ('backward', "(ΔᵀX)ᵀ, Δ class by class, as in 'closed'"): lambda c: (dt[:, c] @ x[c]).T}
     rows = max(1, CHUNK_BYTES // (N * x.element_size()))
     chunks = [slice(i, i + rows) for i in range(0, M, rows)]
     times = {k: [] for k in products}
