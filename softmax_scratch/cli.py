@@ -89,7 +89,7 @@ def parser() -> argparse.ArgumentParser:
     bn.add_argument('--batch-size', nargs='+', type=_batch_size, default=[None, 128], metavar='full|N', help="'full' or a number of rows (default: full 128)")
     bn.add_argument('--contenders', nargs='+', choices=CONTENDERS, default=list(CONTENDERS), metavar='NAME', help=f"any of {', '.join(CONTENDERS)} (default: all)")
     bn.add_argument('--threads', type=_positive_int, default=2, help='torch threads (default: %(default)s)')
-    bn.add_argument('--repeats', type=_positive_int, default=5, help='timed rounds after a warm-up (default: %(default)s)')
+    bn.add_argument('--repeats', type=_positive_int, default=7, help='timed rounds after a warm-up (default: %(default)s)')
     bn.add_argument('--json', type=Path, metavar='PATH', help='also write the report as JSON to PATH')
     bn.add_argument('--growth', type=Path, metavar='PATH', help='also measure the growth with M (1 000 to 60 000) and write it as JSON to PATH')
     bn.add_argument('--plot', type=Path, metavar='PATH', help='with --growth: write the log-log growth plot (PNG) to PATH')
