@@ -8,7 +8,7 @@ Page by page it checks:
 - math: on a page whose notebook has $...$ math, KaTeX (or MathJax) typeset it, with its fonts, without errors,
   and no raw TeX (`\\frac`, `$$`, ...) shows in the prose (`document.body.innerText` less code);
 - images: every <img> loaded (naturalWidth > 0); the pages of PLOT_NOTEBOOKS show a plot in a cell output;
-- signatures: every function and class a module exports (`__all__`) has its `show_doc` heading and signature
+- signatures: every function and class a module exports (`__all__`) has its `show_doc` heading and signature, `def` or `class` as it is
   on the page that `softmax_scratch._modidx` names for it;
 - links: every link into the site (relative, or to the site's own URL) reaches a page that exists, and an
   anchor on it; the sidebar lists the pages of nbs/sidebar.yml in its order;
@@ -86,8 +86,8 @@ def sidebar_pages() -> list[str]:
 
 
 @functools.cache
-def exported_signatures() -> dict[str, list[tuple[str, str]]]:
-    "{page: [(name, anchor)]}: each function and class (`def`, `class`) in a module's `__all__`, where `_modidx` puts its docs."
+def exported_signatures() -> dict[str, list[tuple[str, str, str]]]:
+    "{page: [(name, anchor, keyword)]}: each function and class (`def`, `class`) in a module's `__all__`, where `_modidx` puts its docs."
     modidx = importlib.import_module(f'{LIB}._modidx').d['syms']
     out = {}
     for mod_name, syms in modidx.items():
@@ -97,7 +97,7 @@ def exported_signatures() -> dict[str, list[tuple[str, str]]]:
             if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != mod_name: continue
             if f'{mod_name}.{name}' not in syms: continue  # made by assignment (a namedtuple, say): nbdev indexes no such name
             page, _, anchor = syms[f'{mod_name}.{name}'][0].partition('#')
-            out.setdefault(page, []).append((name, anchor))
+            out.setdefault(page, []).append((name, anchor, 'class' if inspect.isclass(obj) else 'def'))
     return out
 
 
@@ -241,7 +241,7 @@ def test_signatures(visit, page):
     want = exported_signatures().get(page, [])
     if not want: pytest.skip(f'{page} documents no module')
     f = visit(page)
-    missing = [n for n, a in want if f'{n}(' not in f['sections'].get(a, '')]
+    missing = [f'{k} {n}(' for n, a, k in want if f'{k} {n}(' not in f['sections'].get(a, '')]
     assert not missing, f'{page}: exported, but no show_doc signature under its heading: {missing}'
 
 

@@ -19,7 +19,7 @@ The notebooks are committed without outputs, so the site is built from executed 
 
 A cell that raises fails the build (unless it carries `#| error: true`), naming notebook and cell.
 """
-import functools, json, os, re, shutil, subprocess, sys, time
+import functools, inspect, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
@@ -49,9 +49,18 @@ class ExecAll:
     def __call__(self, cell):
         if self.skip(cell): return
         self.k.cell(cell)
+        for o in cell.get('outputs', []):
+            md = o.get('data', {}).get('text/markdown')
+            if md is not None: o['data']['text/markdown'] = fix_show_doc(''.join(md), self.k.user_ns)
         d = getattr(cell, 'directives_', {}) or {}
         if self.k.exc and d.get('error:', [''])[0].lower() != 'true':
             raise RuntimeError(f'{self.path.name}, cell {cell.idx_}:\n{cell.source}\n\n' + self.k.prettytb(fname=self.path))
+
+
+def fix_show_doc(md: str, ns: dict) -> str:
+    "nbdev's `show_doc` markdown, mended: a class's signature reads `class Name(`, not `def Name(`, and a source link without a line number loses its `#LNone`."
+    md = md.replace('#LNone)', ')')
+    return re.sub(r'```python\ndef (\w+)\(', lambda m: f'```python\nclass {m[1]}(' if inspect.isclass(ns.get(m[1])) else m[0], md)
 
 
 def process(src: Path, dst: Path, skip_flags) -> tuple[float, str]:
