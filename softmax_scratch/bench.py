@@ -169,7 +169,8 @@ def bench_table(report:dict) -> str:
     rows = [('dtype', 'batch', 'contender', 'ms/epoch', 'rounds', 'peak MiB', '× torch', '× closed')]
     for r in report['results']:
         rounds = r['rounds_ms']
-        rows.append((r['dtype'], str(r['batch_size']), r['contender'], f"{r['ms']:.1f}", f"{min(rounds):.0f}–{max(rounds):.0f}",
+        ms = lambda v: f"{v:.0f}" if v >= 10 else f"{v:.1f}"
+        rows.append((r['dtype'], str(r['batch_size']), r['contender'], f"{r['ms']:.1f}", f"{ms(min(rounds))}–{ms(max(rounds))}",
                      '–' if r['peak_mib'] is None else f"{r['peak_mib']:.0f}",
                      '–' if r['vs_torch'] is None else f"{r['vs_torch']:.2f}", '–' if r['vs_closed'] is None else f"{r['vs_closed']:.2f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
