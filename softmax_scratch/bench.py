@@ -11,7 +11,7 @@ import math, os, platform, statistics, time
 import numpy as np
 import torch
 from .data import check_choice, check_positive
-from .classifier import SoftmaxClassifier, STRATEGIES, GRADIENTS, CHUNK_BYTES, loss_and_grads
+from .classifier import SoftmaxClassifier, STRATEGIES, GRADIENTS, chunk_rows, _chunks, loss_and_grads
 from .checks import peak_memory
 
 # %% ../nbs/07_benchmarks.ipynb #9ff79f2b
@@ -94,15 +94,14 @@ def layouts(x,                  # features X, (M,N)
                 ('backward', 'XᵀΔ'): lambda c: x[c].T @ d[c],
                 ('backward', '(ΔᵀX)ᵀ, Δ row by row'): lambda c: (d[c].T @ x[c]).T,
                 ('backward', "(ΔᵀX)ᵀ, Δ class by class, as in 'closed'"): lambda c: (dt[:, c] @ x[c]).T}
-    rows = max(1, CHUNK_BYTES // (N * x.element_size()))
-    chunks = [slice(i, i + rows) for i in range(0, M, rows)]
+    chunks = _chunks(M, chunk_rows(N, x.element_size()))
     times = {k: [] for k in products}
     for r in range(repeats + 1):                                        # round 0 warms up
         for k, f in products.items():
             t0 = time.perf_counter()
             for c in chunks: f(c)
             if r: times[k].append(time.perf_counter() - t0)
-    return [dict(product=k[0], layout=k[1], ms=1e3 * statistics.median(v), chunk_rows=rows) for k, v in times.items()]
+    return [dict(product=k[0], layout=k[1], ms=1e3 * statistics.median(v), chunk_rows=chunks[0].stop) for k, v in times.items()]
 
 def paired_ratio(a:list,  # one contender's round times
                  b:list,  # another's, from the same rounds (only the rounds both ran count)
@@ -125,7 +124,7 @@ def bench(n_samples:int=60_000,         # M
           with_layouts:bool=True,       # also time the epoch's two matrix products in each memory layout (`layouts`)
           progress:bool=True,           # progress bar over the configurations
          ) -> dict:
-    "Time one training epoch of each contender, in alternating rounds; report medians, peak memory and ratios to PyTorch."
+    "Time one training epoch of each contender in alternating rounds; report medians, peak memory and paired ratios to PyTorch and to 'closed'."
     from tqdm.auto import tqdm
     for v, n in ((n_samples, 'n_samples'), (n_features, 'n_features'), (n_classes, 'n_classes'), (threads, 'threads'),
                  (repeats, 'repeats'), (slow_repeats, 'slow_repeats')): check_positive(v, n, integer=True)
@@ -167,9 +166,9 @@ def bench(n_samples:int=60_000,         # M
 def bench_table(report:dict) -> str:
     "The benchmark as an aligned text table: ms per epoch, peak memory above the data, ratio to PyTorch autograd."
     rows = [('dtype', 'batch', 'contender', 'ms/epoch', 'rounds', 'peak MiB', '× torch', '× closed')]
+    ms = lambda v: f"{v:.0f}" if v >= 10 else f"{v:.1f}"
     for r in report['results']:
         rounds = r['rounds_ms']
-        ms = lambda v: f"{v:.0f}" if v >= 10 else f"{v:.1f}"
         rows.append((r['dtype'], str(r['batch_size']), r['contender'], f"{r['ms']:.1f}", f"{ms(min(rounds))}–{ms(max(rounds))}",
                      '–' if r['peak_mib'] is None else f"{r['peak_mib']:.0f}",
                      '–' if r['vs_torch'] is None else f"{r['vs_torch']:.2f}", '–' if r['vs_closed'] is None else f"{r['vs_closed']:.2f}"))
@@ -236,10 +235,9 @@ def plot_growth(rows:list, path=None):
 def targets(report:dict) -> list:
     "Each target of the benchmark page checked against a report: (target, measured, limit, met)."
     ms = {(r['dtype'], r['batch_size'], r['contender']): r for r in report['results']}
-    out = []
+    ratio, out = lambda a, b: paired_ratio(a['rounds_ms'], b['rounds_ms']), []
     for (dtype, bs, c), r in ms.items():
         closed = ms.get((dtype, bs, 'closed'))
-        ratio = lambda a, b: paired_ratio(a['rounds_ms'], b['rounds_ms'])
         if c == 'torch' and closed: out.append((f"closed / torch, {dtype}, batch {bs}", ratio(closed, r), 0.8 if dtype == 'float64' else 1.0))
         if c == 'keras' and closed: out.append((f"closed / keras, {dtype}, batch {bs}", ratio(closed, r), 0.3))
         if c == 'blockdiag' and closed: out.append((f"blockdiag / closed, {dtype}, batch {bs}", ratio(r, closed), 1.5))

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'MEMORY_BUDGET', 'CACHE_BYTES', 'GRADIENTS', 'CHUNK_BYTES', 'kronecker_chunk_sizes', 'grad_kronecker',
-           'grad_blockdiag', 'grad_closed', 'loss_and_grads', 'patch_to', 'SoftmaxClassifier', 'History']
+           'grad_blockdiag', 'grad_closed', 'chunk_rows', 'loss_and_grads', 'patch_to', 'SoftmaxClassifier', 'History']
 
 # %% ../nbs/04_classifier.ipynb #0b833cf7
 import math, os, tempfile, time, warnings
@@ -47,7 +47,7 @@ def _rows_within(nbytes, bytes_per_row, square=False) -> int:
 def _chunks(n, rows):
     "Slices of consecutive samples out of n: as few chunks as `rows` samples per chunk allow, all of one size but a shorter last."
     rows = -(-n // -(-n // rows))                                       # ceil(n / number of chunks)
-    return [slice(i, i + rows) for i in range(0, n, rows)]
+    return [slice(i, min(i + rows, n)) for i in range(0, n, rows)]
 
 def grad_kronecker(x,  # features X, (M,N)
                    y,  # one-hot labels Y, (M,Q)
@@ -74,7 +74,7 @@ def grad_kronecker(x,  # features X, (M,N)
         dwt += torch.tensordot(dz[c], jwt, dims=2)                                    # (m,Q)·(m,Q,Q,N) -> (Q,N)
     del jwt
     for c in _chunks(M, rows['b']):
-        db += torch.einsum('pq,pqj->j', dz[c], linear_jacobian_b(len(dz[c]), Q, dz.dtype, dz.device))   # (m,Q)·(m,Q,Q) -> (Q,)
+        db += torch.einsum('pq,pqj->j', dz[c], linear_jacobian_b(c.stop - c.start, Q, dz.dtype, dz.device))   # (m,Q)·(m,Q,Q) -> (Q,)
     return _mean_nll(y, log_s), dwt.T, db
 
 def _jacobians_softmax(s,       # probabilities Σ, (M,Q)
@@ -84,7 +84,7 @@ def _jacobians_softmax(s,       # probabilities Σ, (M,Q)
     m = chunks[0].stop - chunks[0].start
     buf = s.new_zeros(m, s.shape[1], m, s.shape[1])
     for c in chunks:
-        js = buf[:len(s[c]), :, :len(s[c])]
+        js = buf[:c.stop - c.start, :, :c.stop - c.start]
         js.diagonal(dim1=0, dim2=2).copy_(softmax_jacobian_blocks(s[c]).permute(1, 2, 0))   # [p,q,p,j] = block p
         yield js
 
@@ -93,9 +93,9 @@ def _jacobians_wt(x,          # features X, (M,N)
                   chunks,     # slices of consecutive samples, the first the longest
                  ):           # yields (m,Q,Q,N): entry [p,q,j,i] is ∂Z_pq/∂W_ij = X_pi δ_qj
     "∂Z/∂Wᵀ of each chunk (∂Z/∂W with its last two axes swapped), refilled in one buffer whose zeros are written once."
-    buf = x.new_zeros(min(chunks[0].stop, len(x)) - chunks[0].start, n_classes, n_classes, x.shape[1])
+    buf = x.new_zeros(chunks[0].stop - chunks[0].start, n_classes, n_classes, x.shape[1])
     for c in chunks:
-        jwt = buf[:len(x[c])]
+        jwt = buf[:c.stop - c.start]
         jwt.diagonal(dim1=1, dim2=2).copy_(x[c, :, None])               # [p,q,q,:] = X_p,: ; the entries q ≠ j stay 0
         yield jwt
 
@@ -126,6 +126,12 @@ GRADIENTS = dict(kronecker=grad_kronecker, blockdiag=grad_blockdiag, closed=grad
 # %% ../nbs/04_classifier.ipynb #736c566b
 CHUNK_BYTES = 4 * 2**20   # rows per chunk of 'closed' and 'blockdiag': about this many bytes of X
 
+def chunk_rows(n_features:int,  # N
+               itemsize:int=8,  # bytes per entry of X
+              ) -> int:
+    "Rows per chunk of 'closed' and 'blockdiag': about `CHUNK_BYTES` of X, at least 1."
+    return max(1, CHUNK_BYTES // (n_features * itemsize))
+
 def loss_and_grads(x,                    # features X, (M,N)
                    y,                    # one-hot labels Y, (M,Q)
                    w,                    # weights W, (N,Q)
@@ -134,12 +140,12 @@ def loss_and_grads(x,                    # features X, (M,N)
                   ) -> tuple:            # (L (0-d tensor), ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "The mean cross-entropy over (x, y) and its gradients, by `strategy`, accumulated over cache-sized chunks of rows."
     fn, M = GRADIENTS[check_choice(strategy, 'strategy', STRATEGIES)], len(x)
-    rows = M if strategy == 'kronecker' else max(1, CHUNK_BYTES // (x.shape[1] * x.element_size()))
+    rows = M if strategy == 'kronecker' else chunk_rows(x.shape[1], x.element_size())
     if M <= rows: return fn(x, y, w, b)
     loss = dw = db = 0
-    for i in range(0, M, rows):
-        share = min(rows, M - i) / M                                    # M_c / M
-        l, gw, gb = fn(x[i:i + rows], y[i:i + rows], w, b)
+    for c in _chunks(M, rows):
+        share = (c.stop - c.start) / M                                  # M_c / M
+        l, gw, gb = fn(x[c], y[c], w, b)
         loss, dw, db = loss + share * l, dw + share * gw, db + share * gb
     return loss, dw, db
 
