@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: setup demo test check-export check-clean check-readme readme notebooks docs docs-test bench clean
+.PHONY: setup demo test tests check-export check-clean check-readme readme notebooks docs docs-test bench clean
 
 # Re-run only when what the install depends on changed (a stamp, not a reinstall).
 $(STAMP): settings.ini setup.py pyproject.toml constraints.txt
@@ -28,7 +28,7 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/softmax-scratch compare
 
-test: $(STAMP) check-export check-clean check-readme notebooks docs-test
+test: $(STAMP) check-export check-clean check-readme notebooks tests docs-test
 
 # The library is generated from the notebooks: exporting again must change nothing.
 check-export: $(STAMP)
@@ -61,6 +61,10 @@ check-readme: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/nbdev_test --n_workers 2 --timing
 	@echo "notebooks: $$(ls nbs/*.ipynb | wc -l) passed, 0 failed"
+
+# The long case lists (hostile inputs, the command line, checkpoints, properties) that the notebooks summarise.
+tests: $(STAMP)
+	$(BIN)/python -m pytest tests -q --ignore=tests/test_docs.py
 
 # The docs site in _docs/, offline: the notebooks executed (they are committed without outputs), processed by
 # nbdev and rendered by smalldocs, or by Quarto where it is installed (tools/docs.py). Rebuilt only on a change.

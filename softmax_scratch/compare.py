@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass, field
 import numpy as np
 import torch
-from .data import Dataset, load_dataset, check_choice, check_positive, check_seed, DATASETS
+from .data import Dataset, load_dataset, DATASETS
+from .validate import check_choice, check_positive, check_seed
 from .classifier import SoftmaxClassifier, STRATEGIES
 from .checks import rel_err
 

@@ -6,61 +6,42 @@
 __all__ = ['linear', 'linear_jacobian_w', 'linear_jacobian_b', 'linear_vjp']
 
 # %% ../nbs/03_linear.ipynb #552f6e0d
-import math
 import torch
-from .data import as_floats, check_finite, check_positive, check_fits, NonFiniteError
+from .validate import checks, floats, positive, finite_logits, check_fits
 
 # %% ../nbs/03_linear.ipynb #95f7c8b5
+@checks(x=floats('M N'), w=floats('N Q'), b=floats('Q'), returns=finite_logits)
 def linear(x,  # features X, (M,N)
            w,  # weights W, (N,Q)
            b,  # bias b, (Q,)
           ) -> torch.Tensor:  # (M,Q)
     "The weighted sum Z = XW + b (one fused multiply-add)."
-    x, w, b = as_floats(x, 'x', ndim=2, finite=False), as_floats(w, 'w', ndim=2, finite=False), as_floats(b, 'b', ndim=1, finite=False)
-    if x.shape[1] != w.shape[0]: raise ValueError(f"w: expected {x.shape[1]} rows, one per feature of x, got shape {tuple(w.shape)}")
-    if b.shape[0] != w.shape[1]: raise ValueError(f"b: expected {w.shape[1]} entries, one per column of w, got shape {tuple(b.shape)}")
-    _same_dtype(x, w=w, b=b)
-    z = torch.addmm(b[:, None], w.T, x.T).T        # Z = (WᵀXᵀ + b)ᵀ: the same numbers, class by class in memory
-    if not math.isfinite(z.sum().item()):         # checking the small result covers X, W, b and overflow at once
-        for t, n in ((x, 'x'), (w, 'w'), (b, 'b')): check_finite(t, n)
-        raise NonFiniteError(f"x: the logits xw + b overflow although x, w and b are finite "
-                             f"(max |x| {x.abs().max().item():.1e}, max |w| {w.abs().max().item():.1e}); rescale the features")
-    return z
-
-def _same_dtype(x, **others):
-    "Raise a TypeError naming the first of `others` whose dtype differs from x's."
-    for n, t in others.items():
-        if t.dtype != x.dtype: raise TypeError(f"{n}: expected dtype {x.dtype} (that of x), got {t.dtype}")
+    return torch.addmm(b[:, None], w.T, x.T).T        # Z = (WᵀXᵀ + b)ᵀ: the same numbers, class by class in memory
 
 # %% ../nbs/03_linear.ipynb #9a18de13
+@checks(x=floats('M N'), n_classes=positive(integer=True))
 def linear_jacobian_w(x,               # features X, (M,N)
                       n_classes:int,   # Q
                      ) -> torch.Tensor:  # (M,Q,N,Q): entry [p,q,i,j] is ∂Z_pq/∂W_ij = X_pi δ_qj
     "The explicit Jacobian of Z = XW + b with respect to W, the Kronecker product of X and the identity."
-    x = as_floats(x, 'x', ndim=2)
-    check_positive(n_classes, 'n_classes', integer=True)
     check_fits(x.numel() * n_classes * n_classes * x.element_size(), 'x', f"the ({len(x)},{n_classes},{x.shape[1]},{n_classes}) Jacobian")
     eye = torch.eye(n_classes, dtype=x.dtype, device=x.device)
     return torch.kron(x[:, None, :, None], eye[None, :, None, :])     # (M,1,N,1) ⊗ (1,Q,1,Q) -> (M,Q,N,Q)
 
 # %% ../nbs/03_linear.ipynb #c9e9133c
+@checks(n_samples=positive(integer=True), n_classes=positive(integer=True))
 def linear_jacobian_b(n_samples:int,         # M
                       n_classes:int,         # Q
                       dtype=torch.float64,   # dtype of the result
                       device=None,           # device of the result
                      ) -> torch.Tensor:      # (M,Q,Q): entry [p,q,j] is ∂Z_pq/∂b_j = δ_qj
     "The explicit Jacobian of Z = XW + b with respect to b: one Q×Q identity per sample (a broadcast view, not M copies)."
-    check_positive(n_samples, 'n_samples', integer=True); check_positive(n_classes, 'n_classes', integer=True)
     return torch.eye(n_classes, dtype=dtype, device=device).expand(n_samples, n_classes, n_classes)
 
 # %% ../nbs/03_linear.ipynb #d820778f
+@checks(x=floats('M N'), delta=floats('M Q'))
 def linear_vjp(x,      # features X, (M,N)
                delta,  # upstream gradient Δ = ∂L/∂Z, (M,Q)
               ) -> tuple:  # (∂L/∂W (N,Q), ∂L/∂b (Q,))
     "The gradients XᵀΔ and 1ᵀΔ of a loss with respect to W and b, without forming the Jacobians."
-    x, delta = as_floats(x, 'x', ndim=2, finite=False), as_floats(delta, 'delta', ndim=2)
-    if delta.shape[0] != x.shape[0]: raise ValueError(f"delta: expected {x.shape[0]} rows, one per row of x, got shape {tuple(delta.shape)}")
-    _same_dtype(x, delta=delta)
-    dw = (delta.T @ x).T
-    if not math.isfinite(dw.sum().item()): check_finite(x, 'x'); check_finite(dw, 'XᵀΔ')
-    return dw, delta.sum(0)
+    return (delta.T @ x).T, delta.sum(0)                 # XᵀΔ as (ΔᵀX)ᵀ, 1ᵀΔ

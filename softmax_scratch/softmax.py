@@ -7,54 +7,53 @@ __all__ = ['softmax', 'log_softmax', 'softmax_jacobian', 'softmax_jacobian_block
 
 # %% ../nbs/01_softmax.ipynb #455e8970
 import torch
-from .data import as_floats, check_fits
+from .validate import checks, floats, check_fits
 
 # %% ../nbs/01_softmax.ipynb #8417443d
+@checks(z=floats('... Q'))
 def softmax(z,  # logits (..., Q), any finite values
            ) -> torch.Tensor:  # (..., Q), each row positive and summing to 1
     "Softmax over the last axis, shifted by the row maximum so that no exponential overflows."
-    z = as_floats(z, 'z', min_ndim=1)
     e = torch.exp(z - z.amax(-1, keepdim=True))
     return e / e.sum(-1, keepdim=True)
 
+@checks(z=floats('... Q'))
 def log_softmax(z,  # logits (..., Q), any finite values
                ) -> torch.Tensor:  # (..., Q)
     "Log of softmax over the last axis, computed without exponentiating large logits or taking log of 0."
-    z = as_floats(z, 'z', min_ndim=1)
     shifted = z - z.amax(-1, keepdim=True)
     return shifted - torch.log(torch.exp(shifted).sum(-1, keepdim=True))
 
 # %% ../nbs/01_softmax.ipynb #06c84020
+@checks(s=floats('Q'))
 def softmax_jacobian(s,  # softmax output of one sample, (Q,)
                     ) -> torch.Tensor:  # (Q,Q): entry [i,j] is ∂σ_i/∂z_j
     "The Jacobian diag(σ) − σσᵀ of softmax at one row, from its output σ."
-    s = as_floats(s, 's', ndim=1)
     eye = torch.eye(len(s), dtype=s.dtype, device=s.device)            # δ_ij  (Q,Q)
     return s[:, None] * (eye - s[None, :])                              # σ_i(δ_ij − σ_j)
 
 # %% ../nbs/01_softmax.ipynb #c5b5e999
+@checks(s=floats('M Q'))
 def softmax_jacobian_blocks(s,  # softmax outputs, (M,Q)
                            ) -> torch.Tensor:  # (M,Q,Q): block p is ∂Σ_p,:/∂Z_p,:
     "The per-sample Jacobian blocks diag(σ_p) − σ_p σ_pᵀ, stacked."
-    s = as_floats(s, 's', ndim=2)
     eye = torch.eye(s.shape[1], dtype=s.dtype, device=s.device)        # δ_qj  (Q,Q)
     return s[:, :, None] * (eye - s[:, None, :])                        # Σ_pq(δ_qj − Σ_pj)  (M,Q,Q)
 
 # %% ../nbs/01_softmax.ipynb #3e187a13
+@checks(s=floats('M Q'))
 def softmax_jacobian_full(s,  # softmax outputs, (M,Q)
                          ) -> torch.Tensor:  # (M,Q,M,Q): entry [p,q,r,j] is ∂Σ_pq/∂Z_rj
     "The explicit Jacobian of a batch softmax: the per-sample blocks on the sample diagonal, zeros elsewhere."
-    s = as_floats(s, 's', ndim=2)
-    (M, Q), itemsize = s.shape, s.element_size()
-    check_fits(M * Q * M * Q * itemsize, 's', f"the full ({M},{Q},{M},{Q}) Jacobian")
+    (M, Q) = s.shape
+    check_fits(M * Q * M * Q * s.element_size(), 's', f"the full ({M},{Q},{M},{Q}) Jacobian")
     eye = torch.eye(M, dtype=s.dtype, device=s.device)                       # δ_pr  (M,M)
     return torch.einsum('pr,pqj->pqrj', eye, softmax_jacobian_blocks(s))    # (M,Q,M,Q)
 
 # %% ../nbs/01_softmax.ipynb #bfd762d7
+@checks(s=floats('... Q'), g=floats('... Q'))
 def softmax_vjp(s,  # softmax outputs Σ, (M,Q)
                 g,  # upstream gradient G = ∂L/∂Σ, (M,Q)
                ) -> torch.Tensor:  # (M,Q): ∂L/∂Z
     "The product Gᵀ(∂Σ/∂Z) without forming the Jacobian: Σ ⊙ (G − rowsum(G ⊙ Σ))."
-    s, g = as_floats(s, 's', min_ndim=1), as_floats(g, 'g', min_ndim=1)
-    if g.shape != s.shape: raise ValueError(f"g: expected the shape of s, {tuple(s.shape)}, got {tuple(g.shape)}")
     return s * (g - (g * s).sum(-1, keepdim=True))
