@@ -12,7 +12,7 @@ import ctypes, math, os, platform, re, statistics, time
 from pathlib import Path
 import numpy as np
 import torch
-from .validate import check_choice, check_positive
+from .validate import checks, floats, positive, choice, subset, check_choice, check_positive
 from .checks import Table
 from .classifier import SoftmaxClassifier, STRATEGIES, chunk_rows, row_chunks, loss_and_grads, grad_kronecker
 
@@ -109,12 +109,12 @@ def machine() -> dict:
     return dict(cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(), blas=blas, torch=torch.__version__,
                 numpy=np.__version__, python=platform.python_version())
 
+@checks(x=floats('M N'), n_classes=positive(integer=True), repeats=positive(integer=True))
 def layouts(x,                  # features X, (M,N)
             n_classes:int=10,   # Q
             repeats:int=5,      # timed rounds (the median is reported)
            ) -> list:
     "Milliseconds per epoch of the products XW and ΔᵀX in each memory layout one could write them in, over chunks of rows as `loss_and_grads` runs them."
-    check_positive(n_classes, 'n_classes', integer=True); check_positive(repeats, 'repeats', integer=True)
     (M, N), Q = x.shape, n_classes
     gen = torch.Generator().manual_seed(0)
     wt = torch.randn(Q, N, generator=gen, dtype=x.dtype) / math.sqrt(N)  # Wᵀ contiguous: W column by column, as the model keeps it
@@ -135,6 +135,15 @@ def layouts(x,                  # features X, (M,N)
             if r: times[k].append(time.perf_counter() - t0)
     return [dict(product=k[0], layout=k[1], ms=1e3 * statistics.median(v), chunk_rows=chunks[0].stop) for k, v in times.items()]
 
+_count = positive(integer=True)
+
+def _sizes(v, name, call):
+    "Spec: a non-empty list or tuple of sizes, each an integer > 0 (or None, the full batch, where `name` is batch_sizes)."
+    if not isinstance(v, (list, tuple)) or not v: raise TypeError(f"{name}: expected a non-empty list or tuple of sizes; got {v!r}")
+    return tuple(b if b is None and name == 'batch_sizes' else check_positive(b, name, integer=True) for b in v)
+
+@checks(n_samples=_count, n_features=_count, n_classes=_count, dtypes=subset(('float64', 'float32')), batch_sizes=_sizes,
+        contenders=subset(CONTENDERS), threads=_count, repeats=_count, slow_repeats=_count, lr=positive())
 def bench(n_samples:int=60_000,         # M
           n_features:int=784,           # N
           n_classes:int=10,             # Q
@@ -150,10 +159,6 @@ def bench(n_samples:int=60_000,         # M
          ) -> dict:
     "Time one training epoch of each contender in alternating rounds; report medians, peak memory and paired ratios to PyTorch and to 'closed'."
     from tqdm.auto import tqdm
-    for v, n in ((n_samples, 'n_samples'), (n_features, 'n_features'), (n_classes, 'n_classes'), (threads, 'threads'),
-                 (repeats, 'repeats'), (slow_repeats, 'slow_repeats')): check_positive(v, n, integer=True)
-    for c in contenders: check_choice(c, 'contenders', CONTENDERS)
-    for d in dtypes: check_choice(d, 'dtypes', ('float64', 'float32'))
     notes, contenders, slow_repeats = [], list(dict.fromkeys(contenders)), min(slow_repeats, repeats)
     if 'keras' in contenders and not keras_available():
         contenders.remove('keras'); notes.append('keras skipped: not installed (pip install "softmax_scratch[compare]")')
@@ -251,6 +256,7 @@ def unchunked_bytes(n_samples:int, n_features:int, n_classes:int, itemsize:int=8
 def _timed(fn) -> float:
     t0 = time.perf_counter(); fn(); return time.perf_counter() - t0
 
+@checks(sizes=_sizes, n_features=_count, n_classes=_count, max_unchunked_bytes=_count, repeats=_count)
 def growth(sizes=(1_000, 2_000, 5_000, 10_000, 20_000, 60_000),  # values of M
            n_features:int=784, n_classes:int=10,
            max_unchunked_bytes:int=4 * 2**30,   # build the whole Jacobian only below this size

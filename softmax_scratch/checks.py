@@ -39,6 +39,8 @@ class Table:
                  title:str=None,  # a line above the table
                 ):
         self.columns, self.rows, self.title = tuple(columns), [tuple(map(str, r)) for r in rows], title
+        for i, r in enumerate(self.rows):
+            if len(r) != len(self.columns): raise ValueError(f"rows: expected {len(self.columns)} cells per row, one per column; row {i} has {len(r)}")
 
     def _repr_markdown_(self) -> str:
         cell = lambda v: str(v).replace('|', '\\|').replace('\n', ' ')

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .validate import (checks, floats, labels, choice, positive, as_tensor, as_features, as_labels,
-                                      check_logits, check_positive, check_seed, check_bool, check_choice, check_fits, check_finite, NonFiniteError)
+                                      check_logits, check_positive, check_seed, check_bool, check_fits, check_finite, NonFiniteError)
 from .softmax import softmax, log_softmax, softmax_jacobian_blocks, softmax_jacobian_full
 from .losses import cross_entropy_from_logits, cross_entropy_grad, cross_entropy_and_grad, mean_nll
 from .linear import linear, linear_jacobian_w, linear_jacobian_b, linear_vjp
@@ -23,6 +23,7 @@ from .linear import linear, linear_jacobian_w, linear_jacobian_b, linear_vjp
 STRATEGIES = ('kronecker', 'blockdiag', 'closed')
 BATCH = dict(x=floats('M N'), w=floats('N Q'), b=floats('Q'), y=labels('M Q'))   # what every gradient path checks
 
+@checks(s=floats('... Q', probs=True))
 def floor_probs(s):  # probabilities Σ, (M,Q)
     "Probabilities below the smallest normal number raised to it, so that Y ⊘ Σ stays finite."
     return s.clamp_min(torch.finfo(s.dtype).tiny)
@@ -63,13 +64,13 @@ def grad_kronecker_chunked(x,  # features X, (M,N)
     return cross_entropy_from_logits(y, z), dwt.T, db
 
 # %% ../nbs/04_classifier.ipynb #4794808d
+@checks(which=choice(('softmax', 'w', 'b')), cache_bytes=positive(integer=True))
 def kronecker_chunks(which:str,        # 'softmax': ∂Σ/∂Z (m,Q,m,Q) from Σ; 'w': ∂Z/∂W as (m,Q,Q,N) from X; 'b': ∂Z/∂b (m,Q,Q)
                      t:torch.Tensor,   # Σ (M,Q) for 'softmax', X (M,N) for 'w', any (M,Q) tensor for 'b'
                      cache_bytes:int,  # bytes per chunk's Jacobian aimed for (at least one row per chunk)
                      n_classes:int=None, # Q, for 'w'
                     ):                 # yields (rows, the chunk's explicit Jacobian)
     "Each chunk of consecutive rows with its explicit Jacobian, refilled in one buffer whose data-independent zeros are written once."
-    check_choice(which, 'which', ('softmax', 'w', 'b'))
     M, Q = len(t), (n_classes or t.shape[1])
     per_row = t.element_size() * Q * Q * (t.shape[1] if which == 'w' else 1)
     check_fits(per_row, 'x', f"one row of the explicit Jacobian {which!r}")
@@ -90,6 +91,7 @@ def kronecker_chunks(which:str,        # 'softmax': ∂Σ/∂Z (m,Q,m,Q) from Σ
         else: J = buf[:k]
         yield c, J
 
+@checks(n=positive(integer=True), rows=positive(integer=True))
 def row_chunks(n:int,     # rows in all
                rows:int,  # rows per chunk, at most
               ) -> list:  # slices
@@ -125,6 +127,7 @@ GRADIENTS = dict(kronecker=grad_kronecker_chunked, blockdiag=grad_blockdiag, clo
 # %% ../nbs/04_classifier.ipynb #736c566b
 CHUNK_BYTES = 4 * 2**20   # rows per chunk of loss_and_grads: about this many bytes of X
 
+@checks(n_features=positive(integer=True), itemsize=positive(integer=True))
 def chunk_rows(n_features:int,  # N
                itemsize:int=8,  # bytes per entry of X
               ) -> int:

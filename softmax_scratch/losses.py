@@ -27,7 +27,7 @@ def cross_entropy_from_logits(y_true,  # one-hot labels Y, (M,Q)
     "Mean cross-entropy computed from logits through `log_softmax`, finite for any finite logits."
     return mean_nll(y_true, log_softmax(z))
 
-@checks(log_s=floats('M Q'), y_true=labels('M Q'))
+@checks(log_s=floats('M Q', log_probs=True), y_true=labels('M Q'))
 def mean_nll(y_true,  # one-hot labels Y, (M,Q)
              log_s,   # log-probabilities log Σ, (M,Q)
             ) -> torch.Tensor:  # scalar

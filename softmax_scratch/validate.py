@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['shape_of', 'as_tensor', 'NonFiniteError', 'check_finite', 'as_floats', 'check_positive', 'check_seed', 'check_fits',
            'check_choice', 'check_bool', 'as_features', 'one_hot', 'as_labels', 'trusted', 'checks', 'match_shape',
-           'floats', 'labels', 'check_logits', 'finite_logits', 'positive', 'choice']
+           'floats', 'labels', 'check_logits', 'finite_logits', 'positive', 'choice', 'subset']
 
 # %% ../nbs/00_validate.ipynb #80db1e0b
 from contextlib import contextmanager
@@ -222,6 +222,7 @@ def match_shape(t:torch.Tensor, # the tensor
 def floats(shape:str,          # expected shape in letters, e.g. 'M N' or '... Q'
            finite:bool=True,   # reject NaN and inf?
            probs:bool=False,   # values must lie in [0, 1]
+           log_probs:bool=False, # values must be ≤ 0 (and finite)
           ):
     "Spec: a floating tensor of `shape`, in the dtype of the call's first floating argument."
     def spec(a, name, call):
@@ -237,15 +238,23 @@ def floats(shape:str,          # expected shape in letters, e.g. 'M N' or '... Q
                 check_finite(t, name)
                 raise ValueError(f"{name}: expected probabilities in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")
             return t
-        return check_finite(t, name) if finite else t
+        if finite or log_probs: check_finite(t, name)
+        if log_probs and t.max() > 0: raise ValueError(f"{name}: expected log-probabilities (≤ 0), got values up to {t.max().item():.3g}")
+        return t
     return spec
 
 def labels(shape:str='M Q'):   # expected shape in letters
-    "Spec: label rows (one-hot, or any rows to weigh log-probabilities by), converted to the call's dtype."
+    "Spec: label rows (one-hot, or soft: non-negative, each summing to 1), converted to the call's dtype."
     def spec(a, name, call):
         t = as_tensor(a, name, dtype=call.dtype or torch.float64)
         match_shape(t, shape, name, call)
-        return check_finite(t, name)
+        check_finite(t, name)
+        tol = 10 * t.shape[-1] * torch.finfo(t.dtype).eps        # rounding of a sum of Q terms, with room
+        bad = (t.amin(-1) < 0) | ((t.sum(-1) - 1).abs() > tol)
+        if bad.any():
+            r = int(bad.nonzero()[0])
+            raise ValueError(f"{name}: expected label rows of non-negative values summing to 1, got row {r} = {t[r].tolist()}")
+        return t
     return spec
 
 def check_logits(z:torch.Tensor,  # logits Z = XW + b, (M,Q)
@@ -269,3 +278,11 @@ def positive(integer:bool=False, allow_zero:bool=False):
 def choice(options):
     "Spec: one of `options`."
     return lambda v, name, call: check_choice(v, name, options)
+
+def subset(options):
+    "Spec: a non-empty list or tuple of values, each one of `options` (a bare string is refused, not read letter by letter)."
+    def spec(v, name, call):
+        if not isinstance(v, (list, tuple)) or not v: raise TypeError(f"{name}: expected a non-empty list or tuple of {', '.join(map(repr, options))}; got {v!r}")
+        for x in v: check_choice(x, name, options)
+        return tuple(v)
+    return spec

@@ -20,7 +20,7 @@ from hypothesis.extra.numpy import array_shapes, arrays
 import softmax_scratch.classifier as classifier_module
 from softmax_scratch.checks import rel_err
 from softmax_scratch.classifier import STRATEGIES, SoftmaxClassifier, grad_blockdiag, grad_closed, grad_kronecker, \
-    grad_kronecker_chunked, loss_and_grads
+    grad_kronecker_chunked, loss_and_grads, row_chunks, chunk_rows, kronecker_chunks, floor_probs
 from softmax_scratch.bench import bench, epoch_runner, growth, layouts, paired_ratio
 from softmax_scratch.cli import main
 from softmax_scratch.compare import compare
@@ -279,6 +279,22 @@ BENCH_ROWS = [
     ("paired_ratio: no rounds",                   lambda: paired_ratio([], [1.0]),                ValueError, "a, b:"),
 ]
 
+BENCH_ROWS += [
+    ("bench: batch_sizes (0,)",                   lambda: bench(**{**TINY, 'batch_sizes': (0,)}), ValueError, "batch_sizes:"),
+    ("bench: dtypes 'float64', a bare string",    lambda: bench(**{**TINY, 'dtypes': 'float64'}), TypeError,  ("dtypes:", "list or tuple")),
+    ("bench: contenders 'closed', a bare string", lambda: bench(**{**TINY, 'contenders': 'closed'}), TypeError, ("contenders:", "list or tuple")),
+    ("growth: n_features=0",                      lambda: growth((10,), n_features=0, progress=False), ValueError, "n_features:"),
+    ("growth: sizes (0,)",                        lambda: growth((0,), progress=False),          ValueError, "sizes:"),
+    ("layouts: 1-D x",                            lambda: layouts(torch.ones(3), 3),             ValueError, ("x:", "2-D")),
+    ("row_chunks: rows=0",                        lambda: row_chunks(10, 0),                     ValueError, "rows:"),
+    ("chunk_rows: n_features=0",                  lambda: chunk_rows(0),                         ValueError, "n_features:"),
+    ("kronecker_chunks: which='x'",               lambda: list(kronecker_chunks('x', torch.ones(2, 2), 8)), ValueError, ("which:", "'softmax'")),
+    ("floor_probs: strings",                      lambda: floor_probs('a'),                      TypeError,  "s:"),
+    ("mean_nll: log-probabilities above 0",       lambda: mean_nll(torch.eye(2), torch.ones(2, 2)), ValueError, ("log_s:", "≤ 0")),
+    ("cross_entropy: labels summing to 2",        lambda: cross_entropy([[1., 1.]], [[.5, .5]]), ValueError, ("y_true:", "summing to 1")),
+    ("cross_entropy: a negative label",           lambda: cross_entropy([[-5., 0.]], [[.5, .5]]), ValueError, ("y_true:", "non-negative")),
+    ("grad_closed: soft labels not summing to 1", lambda: grad_closed(torch.ones(2, 3), [[.5, .6], [1, 0]], torch.ones(3, 2), torch.zeros(2)), ValueError, "y:"),
+]
 BAD_INPUT_ROWS = DATA_ROWS + DERIV_ROWS + CLF_ROWS + CMP_ROWS + BENCH_ROWS
 
 
@@ -299,21 +315,6 @@ def test_bad_input(what, call, exc, frags):
     assert msg.startswith(frags[0]), f"{what}: the message does not start with {frags[0]!r}: {msg}"
     for f in frags[1:]: assert f in msg, f"{what}: {f!r} not in {msg!r}"
     assert files_under(TMP) == before, f"{what}: the refused call left files behind"
-
-
-# Rows the library does not meet yet, written as the behaviour expected. strict: once fixed, the row fails here
-# ("XPASS(strict)"), and belongs in the lists above.
-KNOWN_GAPS = [
-    ("bench: batch_sizes (0,) (named 'batch_size', after the problem is built)", lambda: bench(**{**TINY, 'batch_sizes': (0,)}), ValueError, "batch_sizes:"),
-    ("growth: n_features=0 (reported as 'x:')",   lambda: growth((10,), n_features=0, progress=False), ValueError, "n_features:"),
-    ("layouts: 1-D x (an unnamed unpacking error)", lambda: layouts(torch.ones(3), 3),            ValueError, "x:"),
-]
-
-
-@pytest.mark.xfail(strict=True, reason='known gap in the library')
-@pytest.mark.parametrize('what, call, exc, frags', KNOWN_GAPS, ids=ids(KNOWN_GAPS))
-def test_known_gap(what, call, exc, frags):
-    test_bad_input(what, call, exc, frags)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
