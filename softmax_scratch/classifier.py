@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['STRATEGIES', 'BATCH', 'CACHE_BYTES', 'GRADIENTS', 'CHUNK_BYTES', 'SOLVERS', 'floor_probs', 'grad_kronecker',
            'grad_kronecker_chunked', 'kronecker_chunks', 'row_chunks', 'grad_blockdiag', 'grad_closed', 'chunk_rows',
-           'loss_and_grads', 'SoftmaxClassifier', 'sgd', 'History']
+           'loss_and_grads', 'SoftmaxClassifier', 'sgd', 'newton', 'History']
 
 # %% ../nbs/04_classifier.ipynb #0b833cf7
 import math, os, tempfile, time, warnings
@@ -134,23 +134,25 @@ def chunk_rows(n_features:int,  # N
     "Rows per chunk of `loss_and_grads`: about `CHUNK_BYTES` of X, at least 1."
     return max(1, CHUNK_BYTES // (n_features * itemsize))
 
-@checks(**BATCH, strategy=choice(STRATEGIES))
+@checks(**BATCH, strategy=choice(STRATEGIES), l2=positive(allow_zero=True))
 def loss_and_grads(x,                    # features X, (M,N)
                    y,                    # one-hot labels Y, (M,Q)
                    w,                    # weights W, (N,Q)
                    b,                    # bias b, (Q,)
                    strategy:str='closed',# one of STRATEGIES
+                   l2:float=0.,          # λ ≥ 0: the objective adds (λ/2)‖W‖² (not the bias)
                   ) -> tuple:            # (L (0-d tensor), ∂L/∂W (N,Q), ∂L/∂b (Q,))
-    "The mean cross-entropy over (x, y) and its gradients, by `strategy`, accumulated over cache-sized chunks of rows."
+    "The mean cross-entropy over (x, y) (plus (λ/2)‖W‖²) and its gradients, by `strategy`, accumulated over cache-sized chunks of rows."
     fn, M = GRADIENTS[strategy], len(x)
     chunks = [slice(0, M)] if strategy == 'kronecker' else row_chunks(M, chunk_rows(x.shape[1], x.element_size()))   # 'kronecker' chunks for its Jacobians
-    if len(chunks) == 1: return fn(x, y, w, b)
-    loss = dw = db = 0
-    for c in chunks:
-        share = (c.stop - c.start) / M                                  # M_c / M
-        l, gw, gb = fn(x[c], y[c], w, b)
-        loss, dw, db = loss + share * l, dw + share * gw, db + share * gb
-    return loss, dw, db
+    if len(chunks) == 1: loss, dw, db = fn(x, y, w, b)
+    else:
+        loss = dw = db = 0
+        for c in chunks:
+            share = (c.stop - c.start) / M                              # M_c / M
+            l, gw, gb = fn(x[c], y[c], w, b)
+            loss, dw, db = loss + share * l, dw + share * gw, db + share * gb
+    return (loss, dw, db) if l2 == 0 else (loss + l2 / 2 * (w * w).sum(), dw + l2 * w, db)   # the penalty: (λ/2)‖W‖², λW
 
 # %% ../nbs/04_classifier.ipynb #443bd027
 def patch_to(cls):
@@ -240,10 +242,12 @@ def predict(self, x) -> torch.Tensor:
     return self.logits(x).argmax(-1)
 
 @patch_to(SoftmaxClassifier)
-@checks(x=_features, y=_labels)
-def evaluate(self, x, y) -> float:
-    "Mean cross-entropy of the model on (x, y)."
-    return cross_entropy_from_logits(y, self.logits(x)).item()
+@checks(x=_features, y=_labels, l2=positive(allow_zero=True))
+def evaluate(self, x, y,
+             l2:float=0.,  # λ ≥ 0: add the penalty (λ/2)‖W‖²
+            ) -> float:
+    "Mean cross-entropy of the model on (x, y), plus (λ/2)‖W‖²."
+    return (cross_entropy_from_logits(y, self.logits(x)) + l2 / 2 * (self.w * self.w).sum()).item()
 
 @patch_to(SoftmaxClassifier)
 @checks(x=_features, y=_labels)
@@ -257,21 +261,28 @@ def sgd(model,        # the SoftmaxClassifier being trained
         y,            # its one-hot labels, (m,Q), checked
         lr:float,     # learning rate η
         strategy:str, # one of STRATEGIES
+        l2:float=0.,  # λ of the penalty (λ/2)‖W‖²
        ) -> tuple:    # (L before the step, new W, new b, {} : nothing more to record)
     "One step of gradient descent on the batch: W − η ∂L/∂W, b − η ∂L/∂b, out of place."
-    loss, dw, db = loss_and_grads(x, y, model.w, model.b, strategy)
+    loss, dw, db = loss_and_grads(x, y, model.w, model.b, strategy, l2)
     return loss, torch.add(model.w, dw, alpha=-lr), torch.add(model.b, db, alpha=-lr), {}
 
-SOLVERS = dict(sgd=sgd)
+def newton(model, x, y, lr, strategy, l2=0.):
+    "One damped Newton step on the batch, `softmax_scratch.newton.newton_step` (a floor up, imported when first used); lr and strategy are not used."
+    from softmax_scratch.newton import newton_step
+    return newton_step(x, y, model.w, model.b, l2)
+
+SOLVERS = dict(sgd=sgd, newton=newton)
 
 # %% ../nbs/04_classifier.ipynb #7a000f84
 @patch_to(SoftmaxClassifier)
-@checks(x=_features, y=_labels, strategy=choice(STRATEGIES))
+@checks(x=_features, y=_labels, strategy=choice(STRATEGIES), l2=positive(allow_zero=True))
 def gradients(self, x, y,
               strategy:str='closed',   # one of STRATEGIES
+              l2:float=0.,             # λ ≥ 0 of the penalty (λ/2)‖W‖²
              ) -> tuple:               # (∂L/∂W (N,Q), ∂L/∂b (Q,))
-    "Gradients of the mean cross-entropy on (x, y) with respect to w and b."
-    _, dw, db = loss_and_grads(x, y, self.w, self.b, strategy)
+    "Gradients of the mean cross-entropy on (x, y) (plus (λ/2)‖W‖²) with respect to w and b."
+    _, dw, db = loss_and_grads(x, y, self.w, self.b, strategy, l2)
     return dw, db
 
 @patch_to(SoftmaxClassifier)
@@ -332,17 +343,31 @@ def _valid(valid, name, call):
     return xv, as_labels(valid[1], m.n_classes, f'{name}[1]', dtype=m.dtype, device=m.device, n_samples=len(xv))
 
 @patch_to(SoftmaxClassifier)
-@checks(x=_features, y=_labels, epochs=positive(integer=True, allow_zero=True), lr=positive(),
-        batch_size=lambda v, name, call: v if v is None else check_positive(v, name, integer=True),
-        valid=_valid, strategy=choice(STRATEGIES), solver=choice(SOLVERS),
+def _newton_ok(v, name, call, default=None, spec=None):
+    "Spec helper: `spec(v)`, or `default` when v is None and the solver is 'newton', which takes no learning rate and a whole batch."
+    if v is not None: return spec(v, name, call)
+    if call.args['solver'] == 'newton' or name == 'batch_size': return default
+    raise TypeError(f"{name}: expected a value for solver {call.args['solver']!r}, got None")
+
+def _newton_batch(v, name, call):
+    if v is not None and call.args['solver'] == 'newton': raise ValueError(f"{name}: solver 'newton' takes the whole batch; leave batch_size None, got {v!r}")
+    return _newton_ok(v, name, call, spec=positive(integer=True))
+
+@patch_to(SoftmaxClassifier)
+@checks(x=_features, y=_labels, solver=choice(SOLVERS),
+        epochs=lambda v, name, call: _newton_ok(v, name, call, 100, positive(integer=True, allow_zero=True)),
+        lr=lambda v, name, call: _newton_ok(v, name, call, spec=positive()), batch_size=_newton_batch,
+        valid=_valid, strategy=choice(STRATEGIES), l2=positive(allow_zero=True), tol=positive(),
         shuffle=lambda v, name, call: check_bool(v, name), seed=lambda v, name, call: check_seed(v, name))
 def fit(self, x, y,
-        epochs:int,               # passes over the training data (0: nothing happens)
-        lr:float,                 # learning rate η > 0
-        batch_size:int=None,      # rows per step; None: the whole set (full-batch gradient descent)
+        epochs:int=None,          # passes over the training data (0: nothing happens); for 'newton', iterations (None: 100)
+        lr:float=None,            # learning rate η > 0 ('newton' takes none)
+        batch_size:int=None,      # rows per step; None: the whole set (full-batch gradient descent, and 'newton')
         valid:tuple=None,         # (x_valid, y_valid) evaluated after each epoch
         strategy:str='closed',    # one of STRATEGIES
         solver:str='sgd',         # the update rule, one of SOLVERS
+        l2:float=0.,              # λ ≥ 0: the objective adds (λ/2)‖W‖²
+        tol:float=1e-8,           # stop when the solver records a gradient with max |∂L| ≤ tol ('newton' does)
         shuffle:bool=False,       # visit the rows in a new random order each epoch
         seed:int=None,            # seeds the shuffle
         progress:bool=True,       # show a progress bar (tqdm)
@@ -360,7 +385,7 @@ def fit(self, x, y,
             order = torch.randperm(len(x), generator=gen).to(self.device) if shuffle else None
             for rows in _batches(len(x), batch_size, order):
                 xb, yb = x[rows], y[rows]
-                loss, w, b, record = step(self, xb, yb, lr, strategy)   # the loss before this batch's update
+                loss, w, b, record = step(self, xb, yb, lr, strategy, l2)   # the loss before this batch's update
                 loss = loss.item()
                 if not math.isfinite(loss): return self._diverged(epoch, lr, prev)
                 total += loss * len(yb)
@@ -369,10 +394,13 @@ def fit(self, x, y,
             hist.train_loss.append(total / len(x))
             for k, v in record.items(): hist.solver.setdefault(k, []).append(v)
             if valid is not None:
-                try: hist.valid_loss.append(self.evaluate(*valid)); hist.valid_acc.append(self.accuracy(*valid))
+                try: hist.valid_loss.append(self.evaluate(*valid, l2)); hist.valid_acc.append(self.accuracy(*valid))
                 except NonFiniteError: return self._diverged(epoch, lr, prev)
             hist.seconds.append(time.perf_counter() - t0)
             bar.set_postfix(loss=f"{hist.train_loss[-1]:.4f}", **({'valid_loss': f"{hist.valid_loss[-1]:.4f}"} if hist.valid_loss else {}))
+            if record.get('grad_norm', math.inf) <= tol:
+                hist.stopped = f"converged: max |∂L| = {record['grad_norm']:.1e} ≤ tol = {tol:g} after {epoch + 1} epoch(s)"
+                break
     except KeyboardInterrupt:
         hist.stopped = "interrupted"
         raise
