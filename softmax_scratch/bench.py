@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['CONTENDERS', 'paired_ratio', 'peak_memory', 'make_problem', 'epoch_runner', 'keras_available', 'machine', 'layouts',
            'bench', 'targets', 'epoch_table', 'rounds_table', 'targets_table', 'layout_table', 'growth_table',
-           'bench_table', 'unchunked_bytes', 'growth', 'plot_growth']
+           'bench_table', 'unchunked_bytes', 'growth', 'plot_growth', 'optimum_problem', 'optimum', 'optimum_table']
 
 # %% ../nbs/07_benchmarks.ipynb #fbf8159e
 import ctypes, math, os, platform, re, statistics, time
@@ -297,3 +297,57 @@ def plot_growth(rows:list, path=None):
     ax_t.legend(fontsize=8); ax_m.legend(fontsize=8); fig.tight_layout()
     if path is not None: fig.savefig(path, dpi=100); plt.close(fig)
     return fig
+
+# %% ../nbs/07_benchmarks.ipynb #86cd4220
+def optimum_problem(name:str,          # 'digits' or 'synthetic'
+                    n_samples:int=60_000, n_features:int=100, n_classes:int=10,   # the synthetic problem's size
+                   ) -> tuple:         # (X float64 (M,N) standardised, labels (M,))
+    "A problem for `optimum`: all of digits, or scikit-learn's make_classification, standardised."
+    import sklearn.datasets
+    if name == 'digits': x, labels = sklearn.datasets.load_digits(return_X_y=True)
+    else: x, labels = sklearn.datasets.make_classification(n_samples=n_samples, n_features=n_features, n_informative=n_features // 2,
+                                                          n_classes=n_classes, random_state=0)
+    std = x.std(0)
+    return torch.from_numpy((x - x.mean(0)) / np.where(std > 0, std, 1)), torch.from_numpy(labels)
+
+@checks(problems=subset(('digits', 'synthetic')), C=positive(), tol=positive(), n_samples=_count)
+def optimum(problems=('digits', 'synthetic'),   # which problems
+            C:float=1.0,                        # scikit-learn's C; λ = 1/(C·M)
+            tol:float=1e-8,                     # every solver's tolerance
+            n_samples:int=60_000,               # rows of the synthetic problem
+            threads:int=2,                      # torch threads
+            progress:bool=True) -> dict:
+    "Seconds, iterations and the end point's gradient for scratch Newton, scikit-learn's newton-cholesky and lbfgs, side by side."
+    import warnings
+    from tqdm.auto import tqdm
+    from sklearn.linear_model import LogisticRegression
+    old_threads, rows = torch.get_num_threads(), []
+    torch.set_num_threads(threads)
+    try:
+        for name in tqdm(problems, desc='optimum', disable=not progress, leave=False):
+            x, labels = optimum_problem(name, n_samples)
+            (M, N), Q = x.shape, int(labels.max()) + 1
+            y, lam = torch.nn.functional.one_hot(labels, Q).double(), 1 / (C * M)
+            def end_gradient(w, b): return max(g.abs().max().item() for g in loss_and_grads(x, y, w, b, 'closed', lam)[1:])
+            model = SoftmaxClassifier(N, Q).set_params(torch.zeros(N, Q), torch.zeros(Q))
+            t0 = time.perf_counter(); h = model.fit(x, y, solver='newton', l2=lam, tol=tol, progress=False); seconds = time.perf_counter() - t0
+            rows.append(dict(problem=name, shape=(M, N, Q), solver='scratch newton', seconds=seconds, iterations=len(h), grad=end_gradient(model.w, model.b)))
+            for solver in ('newton-cholesky', 'lbfgs'):
+                with warnings.catch_warnings():
+                    warnings.simplefilter('ignore')
+                    t0 = time.perf_counter(); sk = LogisticRegression(C=C, tol=tol, max_iter=10_000, solver=solver).fit(x.numpy(), labels.numpy())
+                    seconds = time.perf_counter() - t0
+                rows.append(dict(problem=name, shape=(M, N, Q), solver=solver, seconds=seconds, iterations=int(sk.n_iter_[0]),
+                                 grad=end_gradient(torch.from_numpy(sk.coef_.T.copy()), torch.from_numpy(sk.intercept_))))
+    finally: torch.set_num_threads(old_threads)
+    return dict(settings=dict(C=C, tol=tol, threads=threads), machine=machine(), rows=rows)
+
+def optimum_table(report:dict) -> Table:
+    "The rows of `optimum` side by side: seconds, × the faster scikit-learn solver, iterations, the end point's max |∇L|."
+    rows = []
+    for r in report['rows']:
+        best = min(o['seconds'] for o in report['rows'] if o['problem'] == r['problem'] and o['solver'] != 'scratch newton')
+        rows.append((r['problem'], '×'.join(map(str, r['shape'])), r['solver'], f"{r['seconds']:.2f}", f"{r['seconds'] / best:.2f}",
+                     r['iterations'], f"{r['grad']:.1e}"))
+    return Table(('problem', 'M×N×Q', 'solver', 's', '× faster sklearn', 'iterations', 'max |∇L| at the end'), rows,
+                 f"C = {report['settings']['C']}, tol = {report['settings']['tol']}, {report['settings']['threads']} threads")

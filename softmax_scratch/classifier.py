@@ -343,10 +343,10 @@ def _valid(valid, name, call):
     return xv, as_labels(valid[1], m.n_classes, f'{name}[1]', dtype=m.dtype, device=m.device, n_samples=len(xv))
 
 @patch_to(SoftmaxClassifier)
-def _newton_ok(v, name, call, default=None, spec=None):
-    "Spec helper: `spec(v)`, or `default` when v is None and the solver is 'newton', which takes no learning rate and a whole batch."
+def _newton_ok(v, name, call, spec):
+    "Spec helper: `spec(v)`; None passes for solver 'newton' (no learning rate, a whole batch, 100 iterations) and for batch_size."
     if v is not None: return spec(v, name, call)
-    if call.args['solver'] == 'newton' or name == 'batch_size': return default
+    if call.args['solver'] == 'newton' or name == 'batch_size': return None
     raise TypeError(f"{name}: expected a value for solver {call.args['solver']!r}, got None")
 
 def _newton_batch(v, name, call):
@@ -355,7 +355,7 @@ def _newton_batch(v, name, call):
 
 @patch_to(SoftmaxClassifier)
 @checks(x=_features, y=_labels, solver=choice(SOLVERS),
-        epochs=lambda v, name, call: _newton_ok(v, name, call, 100, positive(integer=True, allow_zero=True)),
+        epochs=lambda v, name, call: _newton_ok(v, name, call, spec=positive(integer=True, allow_zero=True)),
         lr=lambda v, name, call: _newton_ok(v, name, call, spec=positive()), batch_size=_newton_batch,
         valid=_valid, strategy=choice(STRATEGIES), l2=positive(allow_zero=True), tol=positive(),
         shuffle=lambda v, name, call: check_bool(v, name), seed=lambda v, name, call: check_seed(v, name))
@@ -374,7 +374,7 @@ def fit(self, x, y,
        ) -> History:
     "Train by `solver` over minibatches; returns (and keeps as `self.history`) the per-epoch History."
     from tqdm.auto import tqdm
-    step, batch_size = SOLVERS[solver], batch_size or len(x)
+    step, batch_size, epochs = SOLVERS[solver], batch_size or len(x), 100 if epochs is None else epochs   # (defaults here: inner calls skip the specs)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     hist = self.history = History()
     bar = tqdm(range(epochs), desc='fit', unit='epoch', disable=not progress, leave=False)
