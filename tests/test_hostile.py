@@ -5,7 +5,7 @@ Each test is one case of the issue, written as the behaviour expected; the robus
 as tables. `make test` runs this file with the others; on its own: `.venv/bin/python -m pytest tests/test_hostile.py -q`.
 The signal tests against a real `softmax-scratch train` process are in tests/test_signals.py.
 """
-import contextlib, io, math, os, signal, stat, warnings, zipfile
+import contextlib, io, math, os, signal, stat, threading, warnings, zipfile
 from pathlib import Path
 
 import numpy as np
@@ -376,3 +376,21 @@ def test_every_gradient_path_is_finite_and_they_agree(zy):
         scale = 2 / M                                                # |Σ − Y| ≤ 2 entrywise, / M
         for g, r in zip(got[1:], ref[1:]): assert (g - r).abs().max().item() <= 1e-13 * scale, fn.__name__
     assert finite(*loss_and_grads(x, y, z, b))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# A signal during the save itself: the save completes (signals wait), then the command ends with the signal's status
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signal handlers need the main thread")
+def test_sigterm_during_the_save_completes_it_then_exits_143(tmp_path, monkeypatch):
+    real = classifier_module.np.savez
+    def savez_then_sigterm(f, **arrays):
+        real(f, **arrays)
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            pytest.fail("no SIGTERM handler during the save: the signal would kill the process and leave the temporary file")
+        signal.raise_signal(signal.SIGTERM)                   # mid-save, before the fsync and the rename
+    monkeypatch.setattr(classifier_module.np, 'savez', savez_then_sigterm)
+    code, out, err = run_cli('train', '--epochs', '2', '--save', tmp_path / 'm.npz')
+    assert code == 143 and len(err) == 1 and 'SIGTERM' in err[0], (code, err)
+    assert [p.name for p in tmp_path.iterdir()] == ['m.npz']
+    SoftmaxClassifier.load(tmp_path / 'm.npz')
