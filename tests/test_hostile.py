@@ -43,7 +43,7 @@ def quietly(fn):
     return result, [c for c in caught if issubclass(c.category, RuntimeWarning)]
 
 
-def finite(*ts) -> bool: return all(bool(torch.isfinite(torch.as_tensor(t)).all()) for t in ts)
+def finite(*ts) -> bool: return all(bool(torch.isfinite(torch.as_tensor(t, dtype=torch.float64)).all()) for t in ts)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -97,6 +97,15 @@ def test_fit_with_validation_overflow_restores_a_usable_model():
     assert 'diverged' in (h.stopped or ''), h.stopped
     assert len(warned) == 1
     assert finite(m.w, m.b, m.predict_proba(X), m.predict_proba(ds.x_valid))
+
+
+def test_restored_parameters_predict_the_training_data():
+    "One row of x near 1e299: the step before the non-finite loss gave a finite loss on its batch, but overflows on that row."
+    x = X.clone(); x[-1] *= 1e299
+    m = SoftmaxClassifier(5, 3, seed=0)
+    h, warned = quietly(lambda: m.fit(x, Y, epochs=3, lr=1e20, batch_size=28, progress=False))
+    assert 'diverged' in (h.stopped or ''), h.stopped
+    assert len(warned) == 1 and finite(m.predict_proba(x), m.evaluate(x, Y))
 
 
 def test_a_healthy_fit_is_not_called_divergent():
