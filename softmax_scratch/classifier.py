@@ -422,6 +422,16 @@ def _path(path) -> Path:
     if not isinstance(path, (str, os.PathLike)): raise TypeError(f"path: expected a file name (str or Path), got {path!r}")
     return Path(path)
 
+@contextmanager
+def _signals_held():
+    "Within it, SIGINT and SIGTERM wait (in this thread); on leaving, one that arrived is delivered."
+    held = {signal.SIGINT, signal.SIGTERM}
+    try: signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, ValueError, OSError): held = set()        # no pthread_sigmask on this platform
+    try: yield
+    finally:
+        if held: signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
 def _umask() -> int:
     "The process's umask (read from /proc where there is one; elsewhere set and reset at once)."
     try:
@@ -445,17 +455,18 @@ def save(self, path) -> Path:
     arrays = dict(format=np.array(_FORMAT), dtype=np.array(str(self.dtype).removeprefix('torch.')),
                   w=self.w.detach().cpu().numpy(), b=self.b.detach().cpu().numpy())
     tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix='.', suffix='.npz.tmp')   # a short name: any legal target name fits
-        with os.fdopen(fd, 'wb') as f:
-            os.fchmod(f.fileno(), mode)
-            np.savez(f, **arrays)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException as e:
-        if tmp: Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError): e.filename, e.filename2 = str(path), None   # the error names the file asked for, not the temporary one
-        raise
+    with _signals_held():                              # a signal waits for the file to be complete, renamed or removed
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix='.', suffix='.npz.tmp')   # a short name: any legal target name fits
+            with os.fdopen(fd, 'wb') as f:
+                os.fchmod(f.fileno(), mode)
+                np.savez(f, **arrays)
+                f.flush(); os.fsync(f.fileno())
+            os.replace(tmp, target)
+        except BaseException as e:
+            if tmp: Path(tmp).unlink(missing_ok=True)
+            if isinstance(e, OSError): e.filename, e.filename2 = str(path), None   # the error names the file asked for, not the temporary one
+            raise
     return path
 
 MAX_LOAD_BYTES = 2**32   # bytes an array of a checkpoint may declare (4 GiB); `load` refuses more from the header, before reading

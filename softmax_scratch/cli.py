@@ -8,7 +8,6 @@ __all__ = ['EXIT_CODES', 'EPILOG', 'COMMANDS', 'UsageError', 'Interrupted', 'par
 
 # %% ../nbs/06_cli.ipynb #f565d5b4
 import argparse, json, math, os, signal, sys, warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 # %% ../nbs/06_cli.ipynb #4a545d21
@@ -131,19 +130,6 @@ def _outputs(*outputs):
         if key in seen: raise UsageError(f"softmax-scratch: error: {seen[key]} and {opt} name the same file {path}; give each output its own path")
         seen[key] = opt
 
-@contextmanager
-def _signals_held():
-    "Within it, SIGINT and SIGTERM wait (a save completes); on leaving, one that arrived is delivered."
-    held = {signal.SIGINT, signal.SIGTERM}
-    try: signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    except (AttributeError, ValueError, OSError): held = set()        # no pthread_sigmask here
-    try: yield
-    finally:
-        if held: signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
-
-def _save(model, path:Path):
-    with _signals_held(): model.save(path)
-
 def run_compare(args) -> int:
     "`softmax-scratch compare`: print the parity table; 0 if every comparison passed, else 1."
     from softmax_scratch.compare import compare
@@ -166,7 +152,7 @@ def run_train(args) -> int:
     h = model.fit(ds.x_train, ds.y_train, args.epochs, args.lr, args.batch_size, valid=(ds.x_valid, ds.y_valid), strategy=args.strategy,
                   progress=sys.stderr.isatty())                 # a bar in a terminal; in a log, only the lines that matter
     if h.stopped == 'interrupted':
-        if args.save: _save(model, args.save)
+        if args.save: model.save(args.save)          # SIGINT and SIGTERM wait for the save to complete
         print(f"softmax-scratch: interrupted by {h.signal} after {len(h)} epoch{'s' * (len(h) != 1)}; "
               + (f"saved {args.save}" if args.save else "nothing saved (no --save)"), file=sys.stderr)
         return EXIT_CODES[h.signal]
@@ -174,7 +160,7 @@ def run_train(args) -> int:
     print(f"{args.dataset}: {len(h)} epochs, lr {args.lr}, batch {args.batch_size}, strategy {args.strategy}")
     print(f"train loss {model.evaluate(ds.x_train, ds.y_train):.4f}  accuracy {model.accuracy(ds.x_train, ds.y_train):.4f}")
     print(f"valid loss {model.evaluate(ds.x_valid, ds.y_valid):.4f}  accuracy {model.accuracy(ds.x_valid, ds.y_valid):.4f}")
-    if args.save: _save(model, args.save); print(f"wrote {args.save}")
+    if args.save: model.save(args.save); print(f"wrote {args.save}")
     if args.plot:
         import matplotlib; matplotlib.use('Agg')
         h.plot(title=f'{args.dataset}: lr {args.lr}, batch {args.batch_size}').savefig(args.plot, dpi=100); print(f"wrote {args.plot}")

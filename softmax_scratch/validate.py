@@ -185,8 +185,9 @@ def as_labels(y,                       # labels: class indices (M,) or one-hot r
               device=None,             # device of the result
               n_samples:int=None,      # expected M, if known (the rows of the matching x)
              ) -> torch.Tensor:        # (M,Q) one-hot
-    "Check labels and return them as one-hot rows."
+    "Check labels and return them as one-hot rows (detached, as features are)."
     t = as_tensor(y, name)
+    if t.requires_grad: t = t.detach()
     if t.ndim == 1:
         t = one_hot(t, n_classes, dtype, name)
         if t.shape[1] < 2: raise ValueError(f"{name}: expected at least 2 classes, got labels of one class only; pass n_classes")

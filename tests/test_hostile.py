@@ -195,7 +195,7 @@ def test_copy_from_torch_copies():
 def test_inputs_requiring_grad_leave_no_graph():
     m = SoftmaxClassifier(5, 3, seed=0)
     m.set_params(torch.zeros(5, 3, dtype=torch.float64, requires_grad=True), torch.zeros(3, dtype=torch.float64, requires_grad=True))
-    m.fit(X.clone().requires_grad_(True), Y, epochs=2, lr=0.1, progress=False)
+    m.fit(X.clone().requires_grad_(True), Y.clone().requires_grad_(True), epochs=2, lr=0.1, progress=False)
     p = m.predict_proba(X.clone().requires_grad_(True))
     assert not (m.w.requires_grad or m.b.requires_grad or p.requires_grad)
     m.w.numpy(); p.numpy()
@@ -403,3 +403,16 @@ def test_sigterm_during_the_save_completes_it_then_exits_143(tmp_path, monkeypat
     assert code == 143 and len(err) == 1 and 'SIGTERM' in err[0], (code, err)
     assert [p.name for p in tmp_path.iterdir()] == ['m.npz']
     SoftmaxClassifier.load(tmp_path / 'm.npz')
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signal handlers need the main thread")
+def test_sigint_during_an_api_save_waits_for_it(tmp_path, monkeypatch):
+    "SIGINT mid-save in the API: the save completes (the signal waits), then Ctrl-C arrives as usual; no temporary file."
+    real = classifier_module.np.savez
+    def savez_then_sigint(f, **arrays):
+        real(f, **arrays)
+        signal.raise_signal(signal.SIGINT)
+    monkeypatch.setattr(classifier_module.np, 'savez', savez_then_sigint)
+    m = SoftmaxClassifier(5, 3, seed=0)
+    with pytest.raises(KeyboardInterrupt): m.save(tmp_path / 'm.npz')
+    assert [p.name for p in tmp_path.iterdir()] == ['m.npz'] and torch.equal(SoftmaxClassifier.load(tmp_path / 'm.npz').w, m.w)
