@@ -504,8 +504,8 @@ def load(cls, path,
         raise ValueError(f"{path}: not a softmax_scratch checkpoint (expected format {_FORMAT!r} with arrays format, dtype, w, b; got {sorted(arrays)})")
     dtype = getattr(torch, str(arrays['dtype']), None)
     w, b = arrays['w'], arrays['b']
-    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-        raise ValueError(f"{path}: unknown parameter dtype {str(arrays['dtype'])!r}")
+    if dtype not in (torch.float64, torch.float32):
+        raise ValueError(f"{path}: unknown parameter dtype {str(arrays['dtype'])!r} (a model is float64 or float32)")
     if w.ndim != 2 or b.shape != (w.shape[1],) or w.shape[1] < 2:
         raise ValueError(f"{path}: inconsistent shapes: w {w.shape}, b {b.shape} (expected (N,Q) and (Q,), Q ≥ 2)")
     if str(w.dtype) != str(arrays['dtype']) or str(b.dtype) != str(arrays['dtype']):

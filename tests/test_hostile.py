@@ -276,6 +276,14 @@ def test_save_to_a_long_name(tmp_path, n):
     assert torch.equal(SoftmaxClassifier.load(p).w, m.w) and [q.name for q in tmp_path.iterdir()] == [p.name]
 
 
+def test_load_refuses_a_half_precision_checkpoint_naming_the_file(tmp_path):
+    good = SoftmaxClassifier(5, 3, seed=0).save(tmp_path / 'good.npz')
+    with np.load(good) as f: arrays = {k: f[k] for k in f.files}
+    np.savez(tmp_path / 'half.npz', **{**arrays, 'dtype': np.array('float16'), 'w': arrays['w'].astype(np.float16), 'b': arrays['b'].astype(np.float16)})
+    with pytest.raises(ValueError) as info: SoftmaxClassifier.load(tmp_path / 'half.npz')
+    assert str(info.value).startswith(str(tmp_path / 'half.npz')), str(info.value)
+
+
 def test_load_checks_the_declared_size_before_reading(tmp_path):
     "An archive whose w declares 10**12 float64 entries (8 TB) in a few bytes: refused from its header, naming the file."
     good = SoftmaxClassifier(5, 3, seed=0).save(tmp_path / 'good.npz')
