@@ -12,7 +12,7 @@ import ctypes, math, os, platform, re, statistics, time
 from pathlib import Path
 import numpy as np
 import torch
-from .validate import checks, floats, positive, choice, subset, check_choice, check_positive
+from .validate import checks, floats, positive, choice, subset, check_choice, check_positive, check_fits
 from .checks import Table
 from .classifier import SoftmaxClassifier, STRATEGIES, chunk_rows, row_chunks, loss_and_grads, grad_kronecker
 
@@ -51,6 +51,7 @@ CONTENDERS = ('closed', 'blockdiag', 'kronecker', 'torch', 'keras')
 
 def make_problem(n_samples:int=60_000, n_features:int=784, n_classes:int=10, dtype=torch.float64, seed:int=0) -> tuple:
     "Random features (standard normal) and one-hot labels of MNIST's size by default: (x (M,N), y (M,Q))."
+    check_fits(n_samples * (n_features + n_classes) * dtype.itemsize, 'n_samples', f"the ({n_samples},{n_features}) problem and its labels")
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n_samples, n_features, generator=gen, dtype=dtype)
     labels = torch.randint(n_classes, (n_samples,), generator=gen)

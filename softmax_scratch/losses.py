@@ -32,7 +32,7 @@ def mean_nll(y_true,  # one-hot labels Y, (M,Q)
              log_s,   # log-probabilities log Σ, (M,Q)
             ) -> torch.Tensor:  # scalar
     "The mean negative log-likelihood −(1/M) Σ Y ⊙ log Σ, from the log-probabilities."
-    return -(y_true * log_s).sum() / len(y_true)
+    return -(torch.where(y_true > 0, y_true * log_s, 0.) / len(y_true)).sum()     # Y_pq = 0 adds 0, even where log Σ_pq = −∞
 
 # %% ../nbs/02_cross_entropy.ipynb #4a548cdb
 @checks(y_pred=floats('M Q', probs=True), y_true=labels('M Q'))
