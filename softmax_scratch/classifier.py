@@ -314,7 +314,8 @@ class History:
     valid_loss:list = field(default_factory=list)
     valid_acc:list = field(default_factory=list)
     seconds:list = field(default_factory=list)
-    stopped:str = None    # why training ended early, if it did: 'interrupted', or 'diverged in epoch …' and why
+    stopped:str = None    # why training ended early, if it did
+    converged:bool = False  # the solver reached `tol` (a solver that records `grad_norm`): 'interrupted', or 'diverged in epoch …' and why
     signal:str = None     # the signal that interrupted it ('SIGINT', 'SIGTERM'), if one did
     solver:dict = field(default_factory=dict)   # what the solver recorded: name -> one value per epoch
 
@@ -417,9 +418,7 @@ def fit(self, x, y,
                                                      f"the best so far ({min(hist.train_loss):.3g})", (best, first), x, valid)
                 if hist.train_loss[-1] == min(hist.train_loss): best = start
                 bar.set_postfix(loss=f"{hist.train_loss[-1]:.4f}", **({'valid_loss': f"{hist.valid_loss[-1]:.4f}"} if hist.valid_loss else {}))
-                if record.get('grad_norm', math.inf) <= tol:
-                    hist.stopped = f"converged: max |∂L| = {record['grad_norm']:.1e} ≤ tol = {tol:g} after {epoch + 1} epoch(s)"
-                    break
+                if record.get('grad_norm', math.inf) <= tol: hist.converged = True; break
         except KeyboardInterrupt:                               # a signal, or a second Ctrl-C within a step
             self.w, self.b = start                              # the last completed epoch's parameters
             for k in ('train_loss', 'valid_loss', 'valid_acc', 'seconds'): del getattr(hist, k)[epoch:]

@@ -11,6 +11,13 @@ import argparse, json, math, os, signal, sys, warnings
 from pathlib import Path
 
 # %% ../nbs/06_cli.ipynb #4a545d21
+def _non_negative_float(text:str) -> float:
+    "argparse type: a finite number ≥ 0."
+    try: v = float(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}") from None
+    if not (math.isfinite(v) and v >= 0): raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}")
+    return v
+
 def _positive_float(text:str) -> float:
     "argparse type: a finite number > 0."
     try: v = float(text)
@@ -79,7 +86,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', required=True, metavar='{compare,train,bench}', parser_class=_Parser)
     def common(q):
         q.add_argument('--dataset', choices=DATASETS, default='synthetic', help='built-in data set (default: %(default)s)')
-        q.add_argument('--epochs', type=_positive_int, default=16, help='epochs of minibatch gradient descent (default: %(default)s)')
+        q.add_argument('--epochs', type=_positive_int, help='epochs of minibatch gradient descent (default: 16; with --solver newton, the most iterations, default 100)')
         q.add_argument('--lr', type=_positive_float, default=0.01, help='learning rate > 0 (default: %(default)s)')
         q.add_argument('--batch-size', type=_positive_int, default=28, help='rows per step, in order (default: %(default)s)')
         q.add_argument('--strategy', choices=STRATEGIES, default='closed', help='gradient path of the scratch model (default: %(default)s)')
@@ -95,6 +102,9 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser('train', epilog=EPILOG, formatter_class=_Help, help='train the scratch model with a progress bar; print final losses and accuracies',
                        description='Train the scratch model on a built-in data set and print its final training and validation loss and accuracy.')
     common(t)
+    t.add_argument('--solver', choices=('sgd', 'newton'), default='sgd', help="update rule: minibatch gradient descent, or damped Newton on the whole batch (no --lr, --batch-size) (default: %(default)s)")
+    t.add_argument('--l2', type=_non_negative_float, default=0., help='λ ≥ 0 of the penalty (λ/2)‖W‖² (default: %(default)s)')
+    t.add_argument('--tol', type=_positive_float, default=1e-8, help="with --solver newton: stop when the gradient's largest entry is at most TOL (default: %(default)s)")
     t.add_argument('--save', type=Path, metavar='PATH', help='save the trained model (.npz) to PATH')
     from softmax_scratch.bench import CONTENDERS
     bn = sub.add_parser('bench', epilog=EPILOG, formatter_class=_Help, help='time one training epoch of each gradient path next to PyTorch autograd and Keras',
@@ -134,7 +144,7 @@ def run_compare(args) -> int:
     "`softmax-scratch compare`: print the parity table; 0 if every comparison passed, else 1."
     from softmax_scratch.compare import compare
     _outputs(('--json', args.json), ('--plot', args.plot))
-    report = compare(args.dataset, tuple(dict.fromkeys(args.against)), args.epochs, args.lr, args.batch_size, args.strategy, args.seed)
+    report = compare(args.dataset, tuple(dict.fromkeys(args.against)), args.epochs or 16, args.lr, args.batch_size, args.strategy, args.seed)
     print(report)
     for fw, r in report.results.items():
         if 'skipped' in r: print(f"softmax-scratch: {fw} skipped: {r['skipped']}", file=sys.stderr)
@@ -149,7 +159,9 @@ def run_train(args) -> int:
     _outputs(('--save', args.save), ('--plot', args.plot))
     ds = load_dataset(args.dataset, seed=args.seed)
     model = SoftmaxClassifier(ds.x_train.shape[1], ds.y_train.shape[1], seed=args.seed)
-    h = model.fit(ds.x_train, ds.y_train, args.epochs, args.lr, args.batch_size, valid=(ds.x_valid, ds.y_valid), strategy=args.strategy,
+    newton = args.solver == 'newton'
+    h = model.fit(ds.x_train, ds.y_train, args.epochs or (None if newton else 16), None if newton else args.lr, None if newton else args.batch_size,
+                  valid=(ds.x_valid, ds.y_valid), strategy=args.strategy, solver=args.solver, l2=args.l2, tol=args.tol,
                   progress=sys.stderr.isatty())                 # a bar in a terminal; in a log, only the lines that matter
     if h.stopped == 'interrupted':
         if args.save: model.save(args.save)          # SIGINT and SIGTERM wait for the save to complete
@@ -157,9 +169,11 @@ def run_train(args) -> int:
               + (f"saved {args.save}" if args.save else "nothing saved (no --save)"), file=sys.stderr)
         return EXIT_CODES[h.signal]
     if h.stopped: print(f"softmax-scratch: training stopped early: {h.stopped}", file=sys.stderr)
-    print(f"{args.dataset}: {len(h)} epochs, lr {args.lr}, batch {args.batch_size}, strategy {args.strategy}")
-    print(f"train loss {model.evaluate(ds.x_train, ds.y_train):.4f}  accuracy {model.accuracy(ds.x_train, ds.y_train):.4f}")
-    print(f"valid loss {model.evaluate(ds.x_valid, ds.y_valid):.4f}  accuracy {model.accuracy(ds.x_valid, ds.y_valid):.4f}")
+    if newton: print(f"{args.dataset}: {len(h)} Newton iterations, l2 {args.l2}, max |∂L| {h.solver['grad_norm'][-1]:.1e} "
+                     f"({'converged' if h.converged else f'not below tol {args.tol} yet'})")
+    else: print(f"{args.dataset}: {len(h)} epochs, lr {args.lr}, batch {args.batch_size}, strategy {args.strategy}" + (f", l2 {args.l2}" if args.l2 else ''))
+    print(f"train loss {model.evaluate(ds.x_train, ds.y_train, args.l2):.4f}  accuracy {model.accuracy(ds.x_train, ds.y_train):.4f}")
+    print(f"valid loss {model.evaluate(ds.x_valid, ds.y_valid, args.l2):.4f}  accuracy {model.accuracy(ds.x_valid, ds.y_valid):.4f}")
     if args.save: model.save(args.save); print(f"wrote {args.save}")
     if args.plot:
         import matplotlib; matplotlib.use('Agg')
