@@ -112,6 +112,11 @@ def _members(cls) -> dict:
             and (inspect.isfunction(v) or isinstance(v, (property, classmethod, staticmethod)))}
 
 
+def modules() -> list:
+    "The library's modules, as `_modidx` lists them."
+    return [importlib.import_module(m) for m in importlib.import_module(f'{LIB}._modidx').d['syms']]
+
+
 @functools.cache
 def api() -> dict[str, dict[str, object]]:
     "{page: {qualified name: object}}: what the reference must document, each exported function and class and each public method and property of those classes, on the page `_modidx` gives the module's names."
@@ -271,11 +276,11 @@ def visit(browser, base_url):
         f['layout'] = page.evaluate(JS_LAYOUT)
         (SITE/'_screenshots').mkdir(exist_ok=True)
         page.screenshot(path=str(SITE/'_screenshots'/f'{Path(name).stem}-{width}.png'), full_page=True)
+        f['prose'] = page.evaluate(JS_PROSE)
         if name == 'index.html' and width == 1280:  # search, offline: the index is the site's own search.json
             page.fill('#quarto-search input', 'kronecker')
             page.wait_for_timeout(600)
             f['search_hits'] = page.evaluate("() => [...document.querySelectorAll('.smalldocs-search-results a[href]')].map(a => a.href)")
-        f['prose'] = page.evaluate(JS_PROSE)
         ctx.close()
         seen[name, width] = f
         return f
@@ -343,7 +348,7 @@ def test_reference(site, page):
 
 @pytest.mark.parametrize('page', PAGES)
 def test_no_private_api(site, page):
-    public = {n for p in api().values() for n in p}
+    public = {n for p in api().values() for n in p} | {n for m in modules() for n in getattr(m, '__all__', [])}
     listed = entries((site/page).read_text())
     private = [n for n in listed if n not in public]
     assert not private, f'{page}: reference entries for names outside every __all__ (private): {private}'
