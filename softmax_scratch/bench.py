@@ -281,10 +281,12 @@ def growth(sizes=(1_000, 2_000, 5_000, 10_000, 20_000, 60_000),  # values of M
             rows.append(dict(n_samples=M, strategy='kronecker (unchunked)', ms=None, peak_mib=need / 2**20, measured=False))
     return rows
 
-def plot_growth(rows:list, path=None):
-    "Log-log plot of time and peak memory against M, per strategy; returns the figure."
+def plot_growth(rows:list,  # what `growth` returns
+                path=None,  # also write a PNG there (and close the figure)
+               ):
+    "Log-log plot of time and peak memory against M, per strategy, one above the other; returns the figure."
     import matplotlib.pyplot as plt
-    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (ax_t, ax_m) = plt.subplots(2, 1, figsize=(6.4, 7.0), sharex=True)
     for name in dict.fromkeys(r['strategy'] for r in rows):
         pts = [r for r in rows if r['strategy'] == name]
         ms = [(r['n_samples'], r['ms']) for r in pts if r['measured']]
@@ -293,9 +295,9 @@ def plot_growth(rows:list, path=None):
         line, = ax_m.loglog(*zip(*[(m, v) for (m, v), r in zip(mem, pts) if r['measured']]), 'o-', label=name) if any(r['measured'] for r in pts) else (None,)
         paper = [(m, v) for (m, v), r in zip(mem, pts) if not r['measured']]
         if paper: ax_m.loglog(*zip(*paper), 'x--', color=line.get_color() if line else 'grey', label=f'{name}, on paper')
-    ax_t.set(xlabel='samples M', ylabel='ms per full-batch gradient', title='time')
+    ax_t.set(ylabel='ms per full-batch gradient', title='time')
     ax_m.set(xlabel='samples M', ylabel='peak MiB above the data', title='memory')
-    ax_t.legend(fontsize=8); ax_m.legend(fontsize=8); fig.tight_layout()
+    ax_t.legend(fontsize=9); ax_m.legend(fontsize=9); fig.tight_layout()
     if path is not None: fig.savefig(path, dpi=100); plt.close(fig)
     return fig
 

@@ -160,7 +160,10 @@ def patch_to(cls):
     "Decorator: add the function to `cls` as a method of the same name, as fastcore's `patch_to` does (the library does not depend on fastcore)."
     def register(fn):
         f = getattr(fn, '__func__', fn)                 # a classmethod wraps the function
-        f.__qualname__ = f'{cls.__name__}.{f.__name__}'  # so that docs and tracebacks say SoftmaxClassifier.fit
+        g = f
+        while g is not None:                            # and the function a decorator wraps (what show_doc shows)
+            g.__qualname__ = f'{cls.__name__}.{g.__name__}'  # so that docs and tracebacks say SoftmaxClassifier.fit
+            g = getattr(g, '__wrapped__', None)
         setattr(cls, f.__name__, fn)
         return fn
     return register
@@ -321,10 +324,14 @@ class History:
 
     def __len__(self): return len(self.train_loss)
 
-    def plot(self, ax=None, title:str=None):
-        "Loss curves (and validation accuracy on a second axis) with matplotlib; returns the figure."
+    def plot(self,
+             ax=None,         # matplotlib axes to draw on; None: a new figure sized for the docs' column
+             title:str=None,  # the axes' title
+            ):
+        "Loss curves (and validation accuracy on a second axis) with matplotlib, legend below the axes; returns the figure."
         import matplotlib.pyplot as plt
-        fig, ax = (plt.subplots(figsize=(6, 3.5)) if ax is None else (ax.figure, ax))
+        from matplotlib.ticker import MaxNLocator
+        fig, ax = (plt.subplots(figsize=(6.4, 3.8)) if ax is None else (ax.figure, ax))
         epochs = range(1, len(self) + 1)
         ax.plot(epochs, self.train_loss, label='train loss')
         if self.valid_loss: ax.plot(epochs, self.valid_loss, label='valid loss')
@@ -334,7 +341,8 @@ class History:
             ax2 = ax.twinx()
             lines += ax2.plot(epochs, self.valid_acc, color='tab:green', ls='--', label='valid accuracy')
             labels.append('valid accuracy'); ax2.set_ylabel('accuracy'); ax2.set_ylim(0, 1.02)
-        ax.legend(lines, labels, loc='best', framealpha=0.8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(lines, labels, loc='upper center', bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
         if title: ax.set_title(title)
         fig.tight_layout()
         return fig

@@ -172,7 +172,9 @@ class ParityReport:
         "Plain data: settings, scratch run, one object per framework under its name, and `passed`."
         return dict(dataset=self.dataset, settings=self.settings, scratch=self.scratch, **self.results, passed=self.passed)
 
-    def to_json(self, **kw) -> str: return json.dumps(self.to_dict(), **kw)
+    def to_json(self, **kw) -> str:  # keyword arguments of `json.dumps` (indent=2, say)
+        "`to_dict` as JSON text."
+        return json.dumps(self.to_dict(), **kw)
 
     def rows(self):
         "(framework, check, value, tolerance, verdict) for each figure."
@@ -184,6 +186,7 @@ class ParityReport:
             if 'note' in r: yield fw, 'note', r['note'], '', ''
 
     def accuracies(self) -> str:
+        "One line: the validation accuracy of the scratch model and of each framework that reports one."
         accs = [f"scratch {self.scratch['valid_acc']:.3f}"] + [f"{fw} {r['valid_acc']:.3f}" for fw, r in self.results.items() if 'valid_acc' in r]
         return 'validation accuracy: ' + ', '.join(accs)
 
@@ -202,10 +205,13 @@ class ParityReport:
         md += [f"| {' | '.join(str(c).replace('|', chr(92) + '|') for c in r)} |" for r in self.rows()]
         return '\n'.join(md + ['', self.accuracies() + f" — **{'passed' if self.passed else 'FAILED'}**"])
 
-    def plot(self, path=None):
-        "Each side's loss per epoch on one axis, and each framework's distance from the scratch model; returns the figure."
+    def plot(self,
+             path=None,  # also write a PNG there (and close the figure)
+            ):
+        "Each side's loss per epoch, and each framework's distance from the scratch model, one above the other; returns the figure."
         import matplotlib.pyplot as plt
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+        from matplotlib.ticker import MaxNLocator
+        fig, (ax, ax2) = plt.subplots(2, 1, figsize=(6.4, 6.4), sharex=True)
         ref = np.asarray(self.scratch['train_loss'])
         epochs = np.arange(1, len(ref) + 1)
         ax.plot(epochs, ref, 'k-', lw=3, alpha=0.35, label='scratch')
@@ -215,7 +221,8 @@ class ParityReport:
         ax.set(xlabel='epoch', ylabel='training loss', title=f'{self.dataset}: the trajectories coincide')
         ax2.axhline(1e-18, color='grey', lw=0.5)
         ax2.set(xlabel='epoch', ylabel='|framework − scratch|', ylim=(1e-19, 1e-10), title='their distance (1e-18: bit-identical)')
-        ax.legend(); ax2.legend(); fig.tight_layout()
+        ax2.xaxis.set_major_locator(MaxNLocator(integer=True)); ax.set_xlabel('')
+        ax.legend(); ax2.legend(ncol=3); fig.tight_layout()
         if path is not None: fig.savefig(path, dpi=100); plt.close(fig)
         return fig
 

@@ -1,21 +1,28 @@
 """The docs site in a real browser: `make docs-test` runs this after `make docs` built _docs/.
 
 _docs/ is served on 127.0.0.1 (a free port); every page is opened in headless Chromium (Debian's, driven by
-playwright), with CDN requests answered from local copies (tools/cdn.py) and every other outside request refused.
-Page by page it checks:
+playwright) in a fresh context (no cache), with every request that leaves 127.0.0.1 blocked: the site must carry its
+own KaTeX and fonts (tools/docs.py copies them into site_libs/). Page by page, at 1280 px and at 390 px, it checks:
 
-- offline: every request answered (no failure, no HTTP error, nothing left unrouted), no JavaScript error;
+- offline: every request answered from the site (no failure, no HTTP error, no outside request), no JavaScript error;
+  the text font and KaTeX's fonts loaded from the site; search finds a page with the network blocked;
 - math: on a page whose notebook has $...$ math, KaTeX (or MathJax) typeset it, with its fonts, without errors,
   and no raw TeX (`\\frac`, `$$`, ...) shows in the prose (`document.body.innerText` less code);
+- layout: at both widths no element other than a scroll box reaches past the viewport's right edge (nor the page
+  scrolls sideways), and no box hides overflowing content without a scrollbar (overflow hidden, or a scrollbar
+  that takes no room);
 - images: every <img> loaded (naturalWidth > 0); the pages of PLOT_NOTEBOOKS show a plot in a cell output;
 - signatures: every function and class a module exports (`__all__`) has its `show_doc` heading and signature, `def` or `class` as it is
   on the page that `softmax_scratch._modidx` names for it;
-- links: every link into the site (relative, or to the site's own URL) reaches a page that exists, and an
-  anchor on it; the sidebar lists the pages of nbs/sidebar.yml in its order;
+- reference: every public method and property of those classes has its own entry (`Class.name`) on the class's
+  page; every entry of something that takes parameters has a parameter table; no entry documents a private name
+  (one outside every `__all__`, or a class member starting with `_`);
+- links: every link into the site is relative (a local copy works) and reaches a page that exists, and an anchor on
+  it; the sidebar lists the pages of nbs/sidebar.yml in its order; each page's foot links the previous and next;
 - errors: no Python traceback or `...Error:` in any cell output.
 
 Pages come from the notebooks in nbs/ and the .html files in _docs/, the sidebar from nbs/sidebar.yml.
-Screenshots of the home page and the softmax page go to _docs/_screenshots/.
+Screenshots of every page at both widths go to _docs/_screenshots/ (PAGE-1280.png, PAGE-390.png).
 Set DOCS_SITE to test another folder (a deliberately broken copy, say), CHROMIUM to use another browser.
 """
 import functools, http.server, importlib, inspect, json, os, re, sys, threading, warnings
@@ -28,8 +35,6 @@ from nbdev.doclinks import _nbpath2html, nbglob
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT/'tools'))
-import cdn  # noqa: E402
-
 # settings.ini's `cell_number` is deprecated in nbdev 2.4: not this test's business.
 warnings.filterwarnings('ignore', '`cell_number`', DeprecationWarning)
 CFG = get_config(path=ROOT)
@@ -39,7 +44,7 @@ SITE_URL = yaml.safe_load((NBS/'nbdev.yml').read_text())['website'].get('site-ur
 CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
 FLAGS = '--no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run'
 PLOT_NOTEBOOKS = {'01_softmax', '03_linear', '04_classifier'}  # these always draw (others may, on condition)
-SCREENSHOTS = {'index.html': 'index.png', 'softmax.html': 'softmax.png'}
+WIDTHS = (1280, 390)
 RAW_TEX = re.compile(r'\$\$|\\[a-zA-Z]+')  # `$$`, `\frac`, `\mathbf`, ...: prose has no backslash commands
 # An uncaught error ends with `SomeError: message` at the start of a line (a table of expected errors is fine).
 PY_ERROR = re.compile(r'Traceback \(most recent call last\)|^[\w.]*(?:Error|Exception):', re.M)
@@ -101,12 +106,56 @@ def exported_signatures() -> dict[str, list[tuple[str, str, str]]]:
     return out
 
 
+def _members(cls) -> dict:
+    "The public methods and properties a class defines itself (not a dataclass's fields, not inherited ones)."
+    return {m: v for m, v in vars(cls).items() if not m.startswith('_')
+            and (inspect.isfunction(v) or isinstance(v, (property, classmethod, staticmethod)))}
+
+
+def modules() -> list:
+    "The library's modules, as `_modidx` lists them."
+    return [importlib.import_module(m) for m in importlib.import_module(f'{LIB}._modidx').d['syms']]
+
+
+@functools.cache
+def api() -> dict[str, dict[str, object]]:
+    "{page: {qualified name: object}}: what the reference must document, each exported function and class and each public method and property of those classes, on the page `_modidx` gives the module's names."
+    modidx = importlib.import_module(f'{LIB}._modidx').d['syms']
+    out = {}
+    for mod_name, syms in modidx.items():
+        mod = importlib.import_module(mod_name)
+        for name in getattr(mod, '__all__', []):
+            obj = getattr(mod, name, None)
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != mod_name: continue
+            if f'{mod_name}.{name}' not in syms: continue
+            page = syms[f'{mod_name}.{name}'][0].partition('#')[0]
+            out.setdefault(page, {})[name] = obj
+            if inspect.isclass(obj): out[page].update({f'{name}.{m}': v for m, v in _members(obj).items()})
+    return out
+
+
+def takes_parameters(obj) -> bool:
+    "Whether `obj`'s signature has parameters other than self/cls (what a parameter table lists)."
+    f = obj.fget if isinstance(obj, property) else getattr(obj, '__func__', obj)
+    try: return any(n not in ('self', 'cls') for n in inspect.signature(f).parameters)
+    except (TypeError, ValueError): return False
+
+
+# A show_doc entry as the page has it: the rule nbdev writes, maybe a source link, the heading, then the signature.
+ENTRY = re.compile(r'<div class="cell-output cell-output-display cell-output-markdown">\s*<hr />\s*(?:<p>.*?</p>\s*)?'
+                   r'<h([34]) id="([^"]+)"[^>]*>(.*?)</h\1>(.*?)(?=<div id="cell-|</section>|</main>)', re.S)
+
+
+def entries(html: str) -> dict[str, dict]:
+    "{shown name: {id, has_table}} for each show_doc entry in a page's HTML."
+    return {re.sub(r'<[^>]+>', '', m[3]).strip(): dict(id=m[2], has_table='<table' in m[4]) for m in ENTRY.finditer(html)}
+
+
 # ---------------------------------------------------------------- serving and browsing
 
 @pytest.fixture(scope='session')
 def site():
     if not (SITE/'index.html').is_file(): pytest.fail(f'{SITE}/index.html is missing: run `make docs` first')
-    cdn.prefetch(SITE)
     return SITE
 
 
@@ -125,7 +174,8 @@ def browser():
     if not Path(CHROMIUM).exists(): pytest.fail(f'{CHROMIUM} is missing: `make docs-test` installs it (apt-get install chromium)')
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS.split())
+        # playwright hides scrollbars in headless mode; the layout checks need them drawn, as a reader's browser does
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS.split(), ignore_default_args=['--hide-scrollbars'])
         yield b
         b.close()
 
@@ -141,6 +191,7 @@ JS_FACTS = """async () => {
     for (let e = h.nextElementSibling; e && !/^(H[1-4]|HR)$/.test(e.tagName); e = e.nextElementSibling) t += e.innerText + '\\n';
     sections[h.id] = t;
   }
+  const body = getComputedStyle(document.body).fontFamily.split(',')[0].replace(/["']/g, '').trim();
   return {
     images: [...document.images].map(i => ({src: i.getAttribute('src').slice(0, 60), width: i.naturalWidth,
                                             output: !!i.closest('.cell-output, .cell-output-display')})),
@@ -148,47 +199,90 @@ JS_FACTS = """async () => {
     // What KaTeX cannot parse it shows as .katex-error, or in its errorColor #cc0000 (an unknown macro)
     math_errors: [...new Set([...document.querySelectorAll('.katex-error, .katex-html [style*="204, 0, 0"], mjx-merror')].map(text))],
     math_fonts: [...document.fonts].filter(f => /KaTeX|MathJax/.test(f.family)).map(f => f.status),
+    body_font: body,
+    body_fonts: [...document.fonts].filter(f => f.family.replace(/["']/g, '') === body).map(f => f.status),
+    resources: performance.getEntriesByType('resource').map(r => r.name),
     outputs: [...document.querySelectorAll('.cell-output, .cell-output-error')].map(text),
     error_outputs: document.querySelectorAll('.cell-output-error').length,
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    raw_links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
     sidebar: [...document.querySelectorAll('#quarto-sidebar a[href]')].map(a => a.href),
+    prev: [...document.querySelectorAll('.page-nav a[rel=prev]')].map(a => a.href),
+    next: [...document.querySelectorAll('.page-nav a[rel=next]')].map(a => a.href),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
     sections,
     text: document.body.innerText,
   };
 }"""
 JS_PROSE = "() => { document.querySelectorAll('pre, code, script, style').forEach(e => e.remove()); return document.body.innerText; }"
+# What reaches past the viewport's right edge, and which boxes clip content without a usable scrollbar.
+JS_LAYOUT = """() => {
+  const W = document.documentElement.clientWidth, out = {page: document.documentElement.scrollWidth - W,
+                                                          overflow: [], hidden: [], no_scrollbar: []};
+  const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+                    (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+  const path = e => { const p = []; for (let a = e; a && a !== document.body && p.length < 4; a = a.parentElement) p.unshift(name(a)); return p.join(' > '); };
+  const what = e => path(e) + ': ' + (e.innerText || e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
+  const shown = e => { for (let a = e; a; a = a.parentElement) { const c = getComputedStyle(a);
+    if (c.display === 'none' || c.visibility === 'hidden' || c.opacity === '0') return false; } return true; };
+  const clips = e => getComputedStyle(e).overflowX !== 'visible';
+  // A visible descendant that a box cuts at its right edge (its scrollWidth also counts text for screen readers only).
+  const cut = box => { const edge = box.getBoundingClientRect().right + 1;
+    for (const d of box.querySelectorAll('*')) { const r = d.getBoundingClientRect();
+      if (r.width <= 2 || r.height <= 2 || r.right <= edge) continue;
+      let own = true; for (let a = d.parentElement; a && a !== box; a = a.parentElement) if (clips(a)) { own = false; break; }
+      if (own) return d; }
+    return null; };
+  for (const e of document.querySelectorAll('body *')) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || !shown(e)) continue;
+    const c = getComputedStyle(e);
+    if (clips(e) && e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 2) {   // (a 1 px box: text for screen readers only)
+      const scrolls = c.overflowX === 'auto' || c.overflowX === 'scroll';
+      const bar = e.offsetHeight - e.clientHeight - parseFloat(c.borderTopWidth) - parseFloat(c.borderBottomWidth);
+      if (!scrolls && c.textOverflow !== 'ellipsis' && cut(e)) out.hidden.push(what(e) + ` (${e.scrollWidth} px in ${e.clientWidth}): ${what(cut(e))}`);
+      else if (scrolls && bar < 4) out.no_scrollbar.push(what(e) + ` (${e.scrollWidth} px in ${e.clientWidth}, scrollbar ${bar} px)`);
+    }
+    if (r.right > W + 1) {
+      let inside = false;   // inside a box that clips or scrolls it: that box answers for it
+      for (let a = e.parentElement; a && a !== document.documentElement; a = a.parentElement) if (clips(a)) { inside = true; break; }
+      if (!inside && c.position !== 'fixed') out.overflow.push(what(e) + ` (right edge ${Math.round(r.right)} px > ${W})`);
+    }
+  }
+  return out;
+}"""
 
 
 @pytest.fixture(scope='session')
 def visit(browser, base_url):
-    "visit(page) -> what the browser saw on it (loaded once per page)."
+    "visit(page, width) -> what the browser saw on it at that viewport width (loaded once per page and width)."
     seen = {}
-    def _visit(name):
-        if name in seen: return seen[name]
-        f = dict(unrouted=[], failed=[], http_errors=[], js_errors=[])
+    def _visit(name, width=1280):
+        if (name, width) in seen: return seen[name, width]
+        f = dict(blocked=[], failed=[], http_errors=[], js_errors=[])
         def route(r):
-            url = r.request.url
-            if url.startswith(base_url): return r.continue_()
-            if (res := cdn.local_response(url)) is None:
-                f['unrouted'].append(url)
-                return r.abort()
-            r.fulfill(status=200, body=res[0], content_type=res[1], headers=cdn.CORS)
-        ctx = browser.new_context(viewport={'width': 1280, 'height': 900})
+            if r.request.url.startswith(base_url): return r.continue_()
+            f['blocked'].append(r.request.url)   # the site must not need the network
+            return r.abort('blockedbyclient')
+        ctx = browser.new_context(viewport={'width': width, 'height': 900})
         page = ctx.new_page()
         page.route('**/*', route)
-        page.on('requestfailed', lambda r: f['failed'].append(f'{r.url} ({r.failure})'))
+        page.on('requestfailed', lambda r: r.url.startswith(base_url) and f['failed'].append(f'{r.url} ({r.failure})'))
         page.on('response', lambda r: r.status >= 400 and f['http_errors'].append(f'{r.url} ({r.status})'))
         page.on('pageerror', lambda e: f['js_errors'].append(str(e)))
         resp = page.goto(base_url + name, wait_until='networkidle')
         f['status'] = resp.status if resp else None
         f.update(page.evaluate(JS_FACTS))
-        if name in SCREENSHOTS:
-            (SITE/'_screenshots').mkdir(exist_ok=True)
-            page.screenshot(path=str(SITE/'_screenshots'/SCREENSHOTS[name]), full_page=True)
+        f['layout'] = page.evaluate(JS_LAYOUT)
+        (SITE/'_screenshots').mkdir(exist_ok=True)
+        page.screenshot(path=str(SITE/'_screenshots'/f'{Path(name).stem}-{width}.png'), full_page=True)
         f['prose'] = page.evaluate(JS_PROSE)
+        if name == 'index.html' and width == 1280:  # search, offline: the index is the site's own search.json
+            page.fill('#quarto-search input', 'kronecker')
+            page.wait_for_timeout(600)
+            f['search_hits'] = page.evaluate("() => [...document.querySelectorAll('.smalldocs-search-results a[href]')].map(a => a.href)")
         ctx.close()
-        seen[name] = f
+        seen[name, width] = f
         return f
     return _visit
 
@@ -206,13 +300,58 @@ def ids_of(site):
 # ---------------------------------------------------------------- the checks, page by page
 
 @pytest.mark.parametrize('page', PAGES)
-def test_offline(visit, page):
+def test_offline(visit, base_url, page):
     f = visit(page)
     assert f['status'] == 200, f'{page}: HTTP {f["status"]}'
-    assert not f['unrouted'], f'{page}: requests that would leave 127.0.0.1, with no local copy: {f["unrouted"]}'
+    assert not f['blocked'], f'{page}: requests that leave the site (blocked: the site must carry its own copy): {f["blocked"]}'
+    outside = [u for u in f['resources'] if not u.startswith(base_url) and not u.startswith('data:')]
+    assert not outside, f'{page}: resources from outside the site: {outside}'
     assert not f['failed'], f'{page}: failed requests: {f["failed"]}'
     assert not f['http_errors'], f'{page}: HTTP errors: {f["http_errors"]}'
     assert not f['js_errors'], f'{page}: JavaScript errors: {f["js_errors"]}'
+
+
+@pytest.mark.parametrize('page', PAGES)
+def test_fonts_local(visit, page):
+    f = visit(page)
+    # The theme's text font, from site_libs/fonts/: its faces in use loaded, none failed (a blocked one is 'error').
+    assert f['body_fonts'], f'{page}: no @font-face for the text font {f["body_font"]!r}: the page falls back to a system font'
+    assert 'loaded' in f['body_fonts'] and 'error' not in f['body_fonts'], f'{page}: text font {f["body_font"]!r}: {f["body_fonts"]}'
+
+
+def test_search_offline(visit, base_url):
+    hits = visit('index.html')['search_hits']
+    assert hits and all(h.startswith(base_url) for h in hits), f'search for "kronecker" found {hits}'
+
+
+@pytest.mark.parametrize('width', WIDTHS)
+@pytest.mark.parametrize('page', PAGES)
+def test_layout(visit, page, width):
+    lay = visit(page, width)['layout']
+    assert not lay['overflow'], f'{page} at {width} px: reaches past the right edge, outside any scroll box: {lay["overflow"][:8]}'
+    assert not lay['hidden'], f'{page} at {width} px: content cut off, no scrollbar (overflow hidden): {lay["hidden"][:8]}'
+    assert not lay['no_scrollbar'], f'{page} at {width} px: scroll boxes whose scrollbar does not show: {lay["no_scrollbar"][:8]}'
+    assert lay['page'] <= 1, f'{page} at {width} px: the page scrolls sideways by {lay["page"]} px'
+    assert (SITE/'_screenshots'/f'{Path(page).stem}-{width}.png').is_file()
+
+
+@pytest.mark.parametrize('page', PAGES)
+def test_reference(site, page):
+    want = api().get(page, {})
+    if not want: pytest.skip(f'{page} documents no module')
+    have = entries((site/page).read_text())
+    missing = [n for n in want if n not in have]
+    assert not missing, f'{page}: public, but no reference entry (show_doc) of that name: {missing}'
+    no_table = [n for n, o in want.items() if takes_parameters(o) and not have[n]['has_table']]
+    assert not no_table, f'{page}: reference entries that take parameters but show no parameter table: {no_table}'
+
+
+@pytest.mark.parametrize('page', PAGES)
+def test_no_private_api(site, page):
+    public = {n for p in api().values() for n in p} | {n for m in modules() for n in getattr(m, '__all__', [])}
+    listed = entries((site/page).read_text())
+    private = [n for n in listed if n not in public]
+    assert not private, f'{page}: reference entries for names outside every __all__ (private): {private}'
 
 
 @pytest.mark.parametrize('page', PAGES)
@@ -253,6 +392,9 @@ def test_signature_pages_exist(site):
 @pytest.mark.parametrize('page', PAGES)
 def test_links(visit, base_url, ids_of, page):
     f, broken = visit(page), []
+    absolute = sorted({h for h in f['raw_links'] if SITE_URL != '/' and h.startswith(SITE_URL)})
+    assert not absolute, f'{page}: links to the hosted site where a relative link would work in a local copy too: {absolute}'
+
     for href in f['links']:
         url, frag = urldefrag(href)
         frag = unquote(frag)
@@ -274,6 +416,16 @@ def test_sidebar(visit, base_url, page):
         rel = urlsplit(urldefrag(href)[0]).path.lstrip('/') or 'index.html'
         if href.startswith(base_url) and rel not in shown: shown.append(rel)
     assert shown == sidebar_pages(), f'{page}: the sidebar shows {shown}, nbs/sidebar.yml lists {sidebar_pages()}'
+
+
+@pytest.mark.parametrize('page', PAGES)
+def test_prev_next(visit, base_url, page):
+    f, order = visit(page), sidebar_pages()
+    if page not in order: pytest.skip(f'{page} is not in the sidebar')
+    i = order.index(page)
+    want_prev = [base_url + order[i-1]] if i > 0 else []
+    want_next = [base_url + order[i+1]] if i + 1 < len(order) else []
+    assert (f['prev'], f['next']) == (want_prev, want_next), f'{page}: foot links prev {f["prev"]}, next {f["next"]}; want {want_prev}, {want_next}'
 
 
 def test_sidebar_yml_lists_every_notebook():

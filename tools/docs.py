@@ -15,7 +15,9 @@ The notebooks are committed without outputs, so the site is built from executed 
    `output-file` that nbdev sets (00_checks.ipynb -> checks.html, the names _modidx links to), so for
    smalldocs each notebook in _proc/ is first renamed to it, and sidebar.yml and the notebooks'
    Markdown links are rewritten to match.
-3. The rendered site (_proc/_docs) is moved to _docs/.
+3. The rendered site (_proc/_docs) is moved to _docs/ and finished (`finish`): the CDN files it names (KaTeX, the
+   text font) are copied into _docs/site_libs/ (tools/cdn.py), links to the hosted site become relative, wide
+   tables get a scroll box of their own, and each page gets previous/next links in the sidebar's order.
 
 A cell that raises fails the build (unless it carries `#| error: true`), naming notebook and cell.
 """
@@ -36,6 +38,7 @@ class ExecAll:
         self.nb, self.path, self.flags = nb, path, set(skip_flags)
         self.k = CaptureShell(path)
         self.k.run_cell('from nbdev.showdoc import show_doc')
+        self.k.run_cell(PARAM_TABLES)
 
     def skip(self, cell):
         from nbdev.processors import _do_eval
@@ -55,6 +58,39 @@ class ExecAll:
         d = getattr(cell, 'directives_', {}) or {}
         if self.k.exc and d.get('error:', [''])[0].lower() != 'true':
             raise RuntimeError(f'{self.path.name}, cell {cell.idx_}:\n{cell.source}\n\n' + self.k.prettytb(fname=self.path))
+
+
+# nbdev 2.4's show_doc puts docments as comments in the signature; the reference also shows a parameter table
+# under each entry that takes parameters: name, type, default and the docment (fastcore's `docments`).
+PARAM_TABLES = r"""
+import inspect as _inspect, nbdev.showdoc as _sd
+from fastcore.docments import docments as _docments
+def _params_table(sym):
+    f = sym.fget if isinstance(sym, property) else sym
+    try: sig = _inspect.signature(f)
+    except (TypeError, ValueError): return ''
+    ps = [p for n, p in sig.parameters.items() if n not in ('self', 'cls')]
+    if not ps: return ''
+    try: dm = _docments(f, full=True)
+    except Exception: dm = {}
+    def cell(s, code=False):
+        s = str(s).replace('|', '\\|').replace('\n', ' ')
+        return f'`{s}`' if code and s else s
+    rows = ['| Parameter | Type | Default | Details |', '|---|---|---|---|']
+    for p in ps:
+        star = '*' if p.kind == p.VAR_POSITIONAL else '**' if p.kind == p.VAR_KEYWORD else ''
+        anno = '' if p.annotation is p.empty else _inspect.formatannotation(p.annotation)
+        dflt = '' if p.default is p.empty else repr(p.default)
+        det = ((dm.get(p.name) or {}).get('docment') or '') if isinstance(dm, dict) else ''
+        rows.append(f'| `{star}{p.name}` | {cell(anno, True)} | {cell(dflt, True)} | {cell(det)} |')
+    return '\n'.join(rows)
+def _md_with_params(self, _md=_sd.BasicMarkdownRenderer._repr_markdown_):
+    md = _md(self)
+    try: tbl = _params_table(self.sym)
+    except Exception: tbl = ''
+    return md + ('\n\n' + tbl + '\n' if tbl else '')
+_sd.BasicMarkdownRenderer._repr_markdown_ = _md_with_params
+"""
 
 
 def fix_show_doc(md: str, ns: dict) -> str:
@@ -150,6 +186,49 @@ def render(proc: Path, doc_path: Path, out_files: dict) -> None:
     shutil.move(proc/doc_path.name, doc_path)
 
 
+SCROLL_TABLE = re.compile(r'(?<!<div class="table-scroll">)(<table\b.*?</table>)', re.S)
+SIDEBAR_LINK = re.compile(r'<a href="([^"#]+\.html)" class="sidebar-item-text sidebar-link[^"]*"[^>]*><span class="menu-text">(.*?)</span></a>')
+
+
+# Chromium sometimes lays out a scroll box before its web font arrives, and when the text then overflows it adds no
+# scrollbar: once fonts and images are in, each box that overflows without one is laid out again.
+SCROLLBARS_JS = """(() => {
+  const fix = () => document.querySelectorAll('pre, .katex-display, .table-scroll').forEach(e => {
+    if (e.scrollWidth > e.clientWidth + 1 && e.offsetHeight - e.clientHeight < 2) {
+      const o = e.style.overflowX; e.style.overflowX = 'hidden'; void e.offsetHeight; e.style.overflowX = o;
+    }
+  });
+  window.addEventListener('load', () => { fix(); document.fonts.ready.then(fix); setTimeout(fix, 500); });
+})();
+"""
+
+
+def finish(site: Path, site_url: str) -> None:
+    "Make `site` self-contained and readable offline: CDN files local, site links relative, tables in scroll boxes, previous/next links."
+    import cdn
+    cdn.vendor(site)
+    site_url = site_url.rstrip('/') + '/'
+    (site/'site_libs'/'scrollbars.js').write_text(SCROLLBARS_JS)
+    for f in site.rglob('*.html'):
+        rel = f.relative_to(site)
+        if rel.parts[0] in ('site_libs', '_screenshots'): continue
+        html = f.read_text()
+        up = '../' * (len(rel.parts) - 1)
+        if site_url != '/':  # nbdev writes cross-references as absolute links to the hosted site
+            html = re.sub(r'href="' + re.escape(site_url) + r'([^"]*)"', lambda m: f'href="{up}{m[1] or "index.html"}"', html)
+        if 'scrollbars.js' not in html:
+            html = html.replace('</head>', f'<script src="{up}site_libs/scrollbars.js"></script></head>', 1)
+        html = SCROLL_TABLE.sub(r'<div class="table-scroll">\1</div>', html)
+        pages = list(dict.fromkeys(SIDEBAR_LINK.findall(html)))
+        here = [i for i, (href, _) in enumerate(pages) if (f.parent/href).resolve() == f.resolve()]
+        if here and 'class="page-nav"' not in html:
+            i, links = here[0], []
+            if i > 0: links.append(f'<a class="page-prev" rel="prev" href="{pages[i-1][0]}">← {pages[i-1][1]}</a>')
+            if i + 1 < len(pages): links.append(f'<a class="page-next" rel="next" href="{pages[i+1][0]}">{pages[i+1][1]} →</a>')
+            html = html.replace('</main>', f'<nav class="page-nav" aria-label="previous and next page">{"".join(links)}</nav></main>', 1)
+        f.write_text(html)
+
+
 def main():
     from nbdev.config import get_config
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2'); os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '0')
@@ -157,6 +236,8 @@ def main():
     t0 = time.time()
     out_files = build_proc(cfg.nbs_path, cfg.config_path/'_proc', cfg.get('tst_flags', '').split())
     render(cfg.config_path/'_proc', cfg.doc_path, out_files)
+    sys.path.insert(0, str(ROOT/'tools'))
+    finish(cfg.doc_path, cfg.get('doc_host', '') + cfg.get('doc_baseurl', ''))
     print(f'docs: wrote {cfg.doc_path.relative_to(ROOT)}/ in {time.time() - t0:.0f}s')
 
 
