@@ -90,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
         q.add_argument('--batch-size', type=_positive_int, default=28, help='rows per step, in order (default: %(default)s)')
         q.add_argument('--strategy', choices=STRATEGIES, default='closed', help='gradient path of the scratch model (default: %(default)s)')
         q.add_argument('--seed', type=_seed, default=0, help='seeds the data and the initial weights (default: %(default)s)')
+        q.add_argument('--l2', type=_non_negative_float, default=0., help='λ ≥ 0 of the penalty (λ/2)‖W‖² (default: %(default)s)')
         q.add_argument('--plot', type=Path, metavar='PATH', help='write a PNG of the loss curves to PATH')
     c = sub.add_parser('compare', epilog=EPILOG, formatter_class=_Help, help='train the scratch model and Keras, PyTorch, scikit-learn from the same weights; print every difference',
                        description='Train the scratch model and each framework from the same initial weights on the same batches, and '
@@ -102,7 +103,6 @@ def parser() -> argparse.ArgumentParser:
                        description='Train the scratch model on a built-in data set and print its final training and validation loss and accuracy.')
     common(t)
     t.add_argument('--solver', choices=('sgd', 'newton'), default='sgd', help="update rule: minibatch gradient descent, or damped Newton on the whole batch (no --lr, --batch-size) (default: %(default)s)")
-    t.add_argument('--l2', type=_non_negative_float, default=0., help='λ ≥ 0 of the penalty (λ/2)‖W‖² (default: %(default)s)')
     t.add_argument('--tol', type=_positive_float, default=1e-8, help="with --solver newton: stop when the gradient's largest entry is at most TOL (default: %(default)s)")
     t.add_argument('--save', type=Path, metavar='PATH', help='save the trained model (.npz) to PATH')
     from softmax_scratch.bench import CONTENDERS
@@ -143,7 +143,7 @@ def run_compare(args) -> int:
     "`softmax-scratch compare`: print the parity table; 0 if every comparison passed, else 1."
     from softmax_scratch.compare import compare
     _outputs(('--json', args.json), ('--plot', args.plot))
-    report = compare(args.dataset, tuple(dict.fromkeys(args.against)), args.epochs or 16, args.lr, args.batch_size, args.strategy, args.seed)
+    report = compare(args.dataset, tuple(dict.fromkeys(args.against)), args.epochs or 16, args.lr, args.batch_size, args.strategy, args.seed, args.l2)
     print(report)
     for fw, r in report.results.items():
         if 'skipped' in r: print(f"softmax-scratch: {fw} skipped: {r['skipped']}", file=sys.stderr)
