@@ -88,7 +88,7 @@ docs-test: $(STAMP) $(DOCS_STAMP)
 # The benchmark page's recorded run (minutes; run it on a quiet machine, then commit nbs/bench/).
 bench: $(STAMP)
 	@mkdir -p nbs/bench
-	$(BIN)/softmax-scratch bench --json nbs/bench/bench.json --growth nbs/bench/growth.json
+	$(BIN)/softmax-scratch bench --json nbs/bench/bench.json --growth nbs/bench/growth.json --optimum nbs/bench/optimum.json
 
 clean:
 	rm -rf $(VENV) _docs _proc build dist *.egg-info

@@ -120,6 +120,7 @@ def parser() -> argparse.ArgumentParser:
     bn.add_argument('--json', type=Path, metavar='PATH', help='also write the report as JSON to PATH')
     bn.add_argument('--growth', type=Path, metavar='PATH', help='also measure the growth with M (1 000 to 60 000) and write it as JSON to PATH')
     bn.add_argument('--plot', type=Path, metavar='PATH', help='with --growth: write the log-log growth plot (PNG) to PATH')
+    bn.add_argument('--optimum', type=Path, metavar='PATH', help='also time Newton to the optimum against scikit-learn (digits; 60 000 × 100 × 10; C = 1, tol 1e-8) and write it as JSON to PATH')
     return p
 
 # %% ../nbs/06_cli.ipynb #48b7802c
@@ -181,8 +182,8 @@ def run_train(args) -> int:
 
 def run_bench(args) -> int:
     "`softmax-scratch bench`: print the timing table (and the growth table), write JSON and the plot on request."
-    from softmax_scratch.bench import bench, bench_table, growth, plot_growth
-    _outputs(('--json', args.json), ('--growth', args.growth), ('--plot', args.plot))
+    from softmax_scratch.bench import bench, bench_table, growth, plot_growth, optimum, optimum_table
+    _outputs(('--json', args.json), ('--growth', args.growth), ('--plot', args.plot), ('--optimum', args.optimum))
     if args.plot and not args.growth: raise UsageError("softmax-scratch bench: error: --plot needs --growth")
     report = bench(args.samples, args.features, args.classes, tuple(args.dtype), tuple(args.batch_size), tuple(args.contenders),
                    args.threads, args.repeats, progress=sys.stderr.isatty())
@@ -196,6 +197,10 @@ def run_bench(args) -> int:
         if args.plot:
             import matplotlib; matplotlib.use('Agg')
             plot_growth(rows, args.plot); print(f"wrote {args.plot}")
+    if args.optimum:
+        found = optimum(threads=args.threads, progress=sys.stderr.isatty())
+        print(optimum_table(found))
+        args.optimum.write_text(json.dumps(found, indent=2)); print(f"wrote {args.optimum}")
     return 0
 
 COMMANDS = dict(compare=run_compare, train=run_train, bench=run_bench)
