@@ -21,8 +21,9 @@ def softmax(z,  # logits (..., Q), any finite values
 def log_softmax(z,  # logits (..., Q), any finite values
                ) -> torch.Tensor:  # (..., Q)
     "Log of softmax over the last axis, computed without exponentiating large logits or taking log of 0."
-    shifted = z - z.amax(-1, keepdim=True)                                # ≤ 0, and 0 at the largest logit
-    rest = torch.exp(shifted).scatter(-1, shifted.argmax(-1, keepdim=True), 0).sum(-1, keepdim=True)   # Σ_k e^(z_k − c) − 1
+    c, top = z.max(-1, keepdim=True)                                      # the largest logit of each row, and where it is
+    shifted = z - c                                                       # ≤ 0, and 0 at the largest logit
+    rest = torch.exp(shifted).scatter(-1, top, 0).sum(-1, keepdim=True)   # Σ_k e^(z_k − c) − 1, the 1 left out, not subtracted
     return shifted - torch.log1p(rest)
 
 # %% ../nbs/01_softmax.ipynb #06c84020
