@@ -7,6 +7,7 @@ __all__ = ['cross_entropy', 'cross_entropy_from_logits', 'mean_nll', 'cross_entr
            'cross_entropy_and_grad']
 
 # %% ../nbs/02_cross_entropy.ipynb #c1618165
+import math
 import torch
 from .validate import checks, floats, labels
 from .softmax import log_softmax
@@ -57,7 +58,6 @@ def cross_entropy_and_grad(y_true,  # one-hot labels Y, (M,Q)
                           ) -> tuple:  # (L as a 0-d tensor, ∂L/∂Z (M,Q))
     "The mean cross-entropy of softmax(Z) and its gradient (Σ − Y)/M with respect to Z, from one log_softmax."
     log_s = log_softmax(z)                                    # log Σ
-    s, top = log_s.exp(), z.max(-1, keepdim=True).indices     # Σ, and each row's dominant class k* (max: far faster than argmax on Z's layout)
-    rest = s.scatter(-1, top, 0).sum(-1, keepdim=True)        # 1 − Σ_pk*, as the sum of the others
-    delta = (s - y_true).scatter(-1, top, 1 - y_true.gather(-1, top) - rest)   # Σ_pk* − Y_pk* = (1 − Y_pk*) − (1 − Σ_pk*)
+    above_half = log_s > -math.log(2)                         # only a row's dominant class can have Σ > ½
+    delta = torch.where(above_half, torch.expm1(log_s) + (1 - y_true), log_s.exp() - y_true)   # there Σ − Y = (Σ − 1) + (1 − Y)
     return mean_nll(y_true, log_s), delta / len(z)
