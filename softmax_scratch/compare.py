@@ -179,7 +179,7 @@ class ParityReport:
         "(framework, check, value, tolerance, verdict) for each figure."
         for fw, r in self.results.items():
             if 'skipped' in r: yield fw, 'skipped', r['skipped'], '', '–'; continue
-            if 'C' in r: yield fw, 'penalty', f"C = {r['C']:.4g} (λ = {r['l2']:.3g}), Newton in {r['iterations']} iterations", '', ''
+            if 'C' in r: yield fw, f"penalty C = {r['C']:.4g} (λ = {r['l2']:.3g})", f"Newton: {r['iterations']} it.", '', ''
             for k, v in r.items():
                 if not k.endswith('_err'): continue
                 tol = r['tolerance'][k] if isinstance(r['tolerance'], dict) else r['tolerance']
