@@ -90,11 +90,9 @@ def sidebar_pages() -> list[str]:
     return out
 
 
-@functools.cache
-def exported_signatures() -> dict[str, list[tuple[str, str, str]]]:
-    "{page: [(name, anchor, keyword)]}: each function and class (`def`, `class`) in a module's `__all__`, where `_modidx` puts its docs."
-    modidx = importlib.import_module(f'{LIB}._modidx').d['syms']
-    out = {}
+def exported() -> list:
+    "(module name, name, object, page, anchor) for each function and class of a module's `__all__` that `_modidx` indexes."
+    modidx, out = importlib.import_module(f'{LIB}._modidx').d['syms'], []
     for mod_name, syms in modidx.items():
         mod = importlib.import_module(mod_name)
         for name in getattr(mod, '__all__', []):
@@ -102,7 +100,15 @@ def exported_signatures() -> dict[str, list[tuple[str, str, str]]]:
             if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != mod_name: continue
             if f'{mod_name}.{name}' not in syms: continue  # made by assignment (a namedtuple, say): nbdev indexes no such name
             page, _, anchor = syms[f'{mod_name}.{name}'][0].partition('#')
-            out.setdefault(page, []).append((name, anchor, 'class' if inspect.isclass(obj) else 'def'))
+            out.append((mod_name, name, obj, page, anchor))
+    return out
+
+
+@functools.cache
+def exported_signatures() -> dict[str, list[tuple[str, str, str]]]:
+    "{page: [(name, anchor, keyword)]}: each function and class (`def`, `class`) in a module's `__all__`, where `_modidx` puts its docs."
+    out = {}
+    for _, name, obj, page, anchor in exported(): out.setdefault(page, []).append((name, anchor, 'class' if inspect.isclass(obj) else 'def'))
     return out
 
 
@@ -120,17 +126,10 @@ def modules() -> list:
 @functools.cache
 def api() -> dict[str, dict[str, object]]:
     "{page: {qualified name: object}}: what the reference must document, each exported function and class and each public method and property of those classes, on the page `_modidx` gives the module's names."
-    modidx = importlib.import_module(f'{LIB}._modidx').d['syms']
     out = {}
-    for mod_name, syms in modidx.items():
-        mod = importlib.import_module(mod_name)
-        for name in getattr(mod, '__all__', []):
-            obj = getattr(mod, name, None)
-            if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != mod_name: continue
-            if f'{mod_name}.{name}' not in syms: continue
-            page = syms[f'{mod_name}.{name}'][0].partition('#')[0]
-            out.setdefault(page, {})[name] = obj
-            if inspect.isclass(obj): out[page].update({f'{name}.{m}': v for m, v in _members(obj).items()})
+    for _, name, obj, page, _ in exported():
+        out.setdefault(page, {})[name] = obj
+        if inspect.isclass(obj): out[page].update({f'{name}.{m}': v for m, v in _members(obj).items()})
     return out
 
 
