@@ -9,7 +9,7 @@ __all__ = ['augment', 'hessian_explicit', 'hessian', 'hvp', 'null_projector', 'n
 import math
 import torch
 from .validate import checks, floats, labels, positive, check_fits
-from .softmax import softmax
+from .softmax import softmax, softmax_jacobian, softmax_vjp
 from .linear import linear
 from .classifier import BATCH, loss_and_grads
 
@@ -28,7 +28,7 @@ def hessian_explicit(x,  # features X, (M,N)
     "H = (1/M) Σ_p (x̃_p x̃_pᵀ) ⊗ (diag σ_p − σ_p σ_pᵀ) + λ D ⊗ I, one Kronecker product per sample."
     (M, N), Q = x.shape, w.shape[1]
     xt, s = augment(x), softmax(linear(x, w, b))                                       # X̃ (M,N+1), Σ (M,Q)
-    H = sum(torch.kron(torch.outer(xt[p], xt[p]), torch.diag(s[p]) - torch.outer(s[p], s[p])) for p in range(M)) / M
+    H = sum(torch.kron(torch.outer(xt[p], xt[p]), softmax_jacobian(s[p])) for p in range(M)) / M   # the softmax notebook's diag σ − σσᵀ
     penalty = torch.cat([x.new_full((N,), l2), x.new_zeros(1)])                       # λ on W's rows, 0 on b's
     return H + torch.kron(torch.diag(penalty), torch.eye(Q, dtype=x.dtype, device=x.device))
 
@@ -46,8 +46,8 @@ def hessian(x,  # features X, (M,N)
     xt, s = augment(x), softmax(linear(x, w, b))                                       # X̃ (M,N+1), Σ (M,Q)
     K = (xt[:, :, None] * s[:, None, :]).reshape(M, (N + 1) * Q)                      # K_p,(i,q) = x̃_pi σ_pq
     H = -(K.T @ K)                                                                     # −KᵀK ((N+1)Q, (N+1)Q)
-    grams = torch.einsum('pi,pq,pk->qik', xt, s, xt)                                  # X̃ᵀdiag(Σ_:q)X̃, (Q,N+1,N+1)
-    H.view(N + 1, Q, N + 1, Q).diagonal(dim1=1, dim2=3).add_(grams.permute(1, 2, 0))   # onto the blocks q = j
+    grams = (K.T @ xt).view(N + 1, Q, N + 1)                                          # [i,q,k] = Σ_p x̃_pi σ_pq x̃_pk: X̃ᵀdiag(Σ_:q)X̃, from K
+    H.view(N + 1, Q, N + 1, Q).diagonal(dim1=1, dim2=3).add_(grams.permute(0, 2, 1))   # onto the blocks q = j
     H /= M
     H.diagonal()[:N * Q] += l2                                                         # λ on W's entries
     return H
@@ -71,7 +71,7 @@ def hvp(x,  # features X, (M,N)
     "The Hessian times a direction, X̃ᵀ[Σ ⊙ (U − rowsum(Σ ⊙ U))]/M + λDV with U = X̃V, without forming H."
     xt, s = augment(x), softmax(linear(x, w, b))                                       # X̃ (M,N+1), Σ (M,Q)
     u = xt @ v                                                                         # U = X̃V (M,Q)
-    hv = xt.T @ (s * (u - (s * u).sum(1, keepdim=True))) / len(x)
+    hv = xt.T @ softmax_vjp(s, u) / len(x)                                            # the softmax Jacobian is symmetric: its VJP is its JVP
     hv[:-1] += l2 * v[:-1]                                                              # λ on W's rows
     return hv
 
