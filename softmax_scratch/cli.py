@@ -78,14 +78,14 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     "The `softmax-scratch` command line."
     from softmax_scratch.data import DATASETS
-    from softmax_scratch.classifier import STRATEGIES
+    from softmax_scratch.classifier import STRATEGIES, SOLVERS
     from softmax_scratch.compare import FRAMEWORKS
     p = _Parser(prog='softmax-scratch', description='Softmax regression from first principles: train it, and compare it with Keras, PyTorch and scikit-learn.',
                 epilog=EPILOG, formatter_class=_Help)
     sub = p.add_subparsers(dest='command', required=True, metavar='{compare,train,bench}', parser_class=_Parser)
     def common(q):
         q.add_argument('--dataset', choices=DATASETS, default='synthetic', help='built-in data set (default: %(default)s)')
-        q.add_argument('--epochs', type=_positive_int, help='epochs of minibatch gradient descent (default: 16; with --solver newton, the most iterations, default 100)')
+        q.add_argument('--epochs', type=_positive_int, help='epochs of minibatch gradient descent (default: 16)')
         q.add_argument('--lr', type=_positive_float, default=0.01, help='learning rate > 0 (default: %(default)s)')
         q.add_argument('--batch-size', type=_positive_int, default=28, help='rows per step, in order (default: %(default)s)')
         q.add_argument('--strategy', choices=STRATEGIES, default='closed', help='gradient path of the scratch model (default: %(default)s)')
@@ -102,8 +102,10 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser('train', epilog=EPILOG, formatter_class=_Help, help='train the scratch model with a progress bar; print final losses and accuracies',
                        description='Train the scratch model on a built-in data set and print its final training and validation loss and accuracy.')
     common(t)
-    t.add_argument('--solver', choices=('sgd', 'newton'), default='sgd', help="update rule: minibatch gradient descent, or damped Newton on the whole batch (no --lr, --batch-size) (default: %(default)s)")
-    t.add_argument('--tol', type=_positive_float, default=1e-8, help="with --solver newton: stop when the gradient's largest entry is at most TOL (default: %(default)s)")
+    t.add_argument('--solver', choices=SOLVERS, default='sgd', help="update rule: minibatch gradient descent, or damped Newton on the whole batch with the Hessian ('newton') "
+                   "or with conjugate gradients on Hessian-vector products ('newton-cg'); Newton takes no --lr, --batch-size, --epochs (default: %(default)s)")
+    t.add_argument('--tol', type=_positive_float, default=1e-8, help="with a Newton solver: stop when the gradient's largest entry is at most TOL (default: %(default)s)")
+    t.add_argument('--max-iter', type=_positive_int, help="with a Newton solver: the most iterations (default: 100)")
     t.add_argument('--save', type=Path, metavar='PATH', help='save the trained model (.npz) to PATH')
     from softmax_scratch.bench import CONTENDERS
     bn = sub.add_parser('bench', epilog=EPILOG, formatter_class=_Help, help='time one training epoch of each gradient path next to PyTorch autograd and Keras',
@@ -155,13 +157,15 @@ def run_compare(args) -> int:
 def run_train(args) -> int:
     "`softmax-scratch train`: fit with a progress bar, print final losses and accuracies, save on request."
     from softmax_scratch.data import load_dataset
-    from softmax_scratch.classifier import SoftmaxClassifier
+    from softmax_scratch.classifier import SoftmaxClassifier, SECOND_ORDER
     _outputs(('--save', args.save), ('--plot', args.plot))
     ds = load_dataset(args.dataset, seed=args.seed)
     model = SoftmaxClassifier(ds.x_train.shape[1], ds.y_train.shape[1], seed=args.seed)
-    newton = args.solver == 'newton'
-    h = model.fit(ds.x_train, ds.y_train, args.epochs or (None if newton else 16), None if newton else args.lr, None if newton else args.batch_size,
-                  valid=(ds.x_valid, ds.y_valid), strategy=args.strategy, solver=args.solver, l2=args.l2, tol=args.tol,
+    newton = args.solver in SECOND_ORDER
+    if newton and args.epochs: raise UsageError(f"softmax-scratch train: error: --epochs counts passes of gradient descent; --solver {args.solver} takes --max-iter")
+    if not newton and args.max_iter: raise UsageError("softmax-scratch train: error: --max-iter bounds a Newton solver's iterations; --solver sgd takes --epochs")
+    h = model.fit(ds.x_train, ds.y_train, None if newton else args.epochs or 16, None if newton else args.lr, None if newton else args.batch_size,
+                  valid=(ds.x_valid, ds.y_valid), strategy=args.strategy, solver=args.solver, l2=args.l2, tol=args.tol, max_iter=args.max_iter,
                   progress=sys.stderr.isatty())                 # a bar in a terminal; in a log, only the lines that matter
     if h.stopped == 'interrupted':
         if args.save: model.save(args.save)          # SIGINT and SIGTERM wait for the save to complete
@@ -169,7 +173,7 @@ def run_train(args) -> int:
               + (f"saved {args.save}" if args.save else "nothing saved (no --save)"), file=sys.stderr)
         return EXIT_CODES[h.signal]
     if h.stopped: print(f"softmax-scratch: training stopped early: {h.stopped}", file=sys.stderr)
-    if newton: print(f"{args.dataset}: {len(h)} Newton iterations, l2 {args.l2}, max |∂L| {h.solver['grad_norm'][-1]:.1e} "
+    if newton: print(f"{args.dataset}: {len(h) - h.converged} {args.solver} steps, l2 {args.l2}, max |∂L| {h.solver['grad_norm'][-1]:.1e} "
                      f"({'converged' if h.converged else f'not below tol {args.tol} yet'})")
     else: print(f"{args.dataset}: {len(h)} epochs, lr {args.lr}, batch {args.batch_size}, strategy {args.strategy}" + (f", l2 {args.l2}" if args.l2 else ''))
     print(f"train loss {model.evaluate(ds.x_train, ds.y_train, args.l2):.4f}  accuracy {model.accuracy(ds.x_train, ds.y_train):.4f}")

@@ -52,7 +52,7 @@ def finite(*ts) -> bool: return all(bool(torch.isfinite(torch.as_tensor(t, dtype
 def interrupting_solver(sig, at_step):
     "An 'sgd' that sends `sig` to this process on its `at_step`-th call (counting from 0)."
     calls = [0]
-    def step(model, x, y, lr, strategy, l2=0.):
+    def step(model, x, y, lr, strategy, l2=0., tol=0.):
         if calls[0] == at_step:
             if sig == signal.SIGTERM and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
                 pytest.fail("fit installs no SIGTERM handler: the signal would kill the process and the work with it")

@@ -31,7 +31,7 @@ from softmax_scratch.losses import cross_entropy, cross_entropy_and_grad, cross_
 from softmax_scratch.softmax import log_softmax, softmax, softmax_jacobian, softmax_jacobian_blocks, softmax_jacobian_full, \
     softmax_vjp
 from softmax_scratch.validate import as_features, as_labels, one_hot
-from softmax_scratch.newton import hessian, hvp, newton_step
+from softmax_scratch.newton import hessian, hvp, newton_step, newton_cg_step
 
 nan, inf = float('nan'), float('inf')
 TMP = Path(tempfile.mkdtemp(prefix='softmax-scratch-robustness-'))
@@ -221,8 +221,12 @@ CLF_ROWS = [
     ("fit: l2=inf",                               lambda: fit(l2=inf),                            ValueError, "l2:"),
     ("fit: tol=0",                                lambda: fit(tol=0),                             ValueError, ("tol:", "> 0")),
     ("fit: tol=-1e-8",                            lambda: fit(tol=-1e-8),                         ValueError, "tol:"),
-    ("fit: solver 'newton', epochs=0.5",          lambda: fit(solver='newton', epochs=0.5),       TypeError,  "epochs:"),
-    ("fit: solver 'newton' with a batch size",    lambda: fit(solver='newton', batch_size=10),    ValueError, ("batch_size:", "whole batch")),
+    ("fit: solver 'newton', max_iter=0.5",        lambda: fit(solver='newton', epochs=None, lr=None, max_iter=0.5), TypeError, "max_iter:"),
+    ("fit: solver 'newton', max_iter=0",          lambda: fit(solver='newton', epochs=None, lr=None, max_iter=0), ValueError, ("max_iter:", "> 0")),
+    ("fit: solver 'newton-cg', epochs=5",         lambda: fit(solver='newton-cg', epochs=5, lr=None), ValueError, ("epochs:", "max_iter")),
+    ("fit: solver 'sgd', max_iter=5",             lambda: fit(max_iter=5),                        ValueError, ("max_iter:", "epochs")),
+    ("fit: solver 'newton-cg' with a batch size", lambda: fit(solver='newton-cg', epochs=None, batch_size=10), ValueError, ("batch_size:", "whole batch")),
+    ("fit: solver 'newton' with a batch size",    lambda: fit(solver='newton', epochs=None, batch_size=10), ValueError, ("batch_size:", "whole batch")),
     ("fit: solver 'sgd' without lr",              lambda: clf().fit(X, Y, 1, progress=False),     TypeError,  ("lr:", "'sgd'")),
     ("fit: solver 'sgd' without epochs",          lambda: clf().fit(X, Y, lr=0.1, progress=False), TypeError, ("epochs:", "'sgd'")),
     ("fit: solver 'lbfgs'",                       lambda: fit(solver='lbfgs'),                    ValueError, ("solver:", "'newton'")),
@@ -231,6 +235,8 @@ CLF_ROWS = [
     ("hessian: N·Q too large for memory",         lambda: hessian(torch.ones(1, 10**6), [[1., 0.]], torch.zeros(10**6, 2), torch.zeros(2)), ValueError, ("x:", "Hessian would need")),
     ("hvp: v of the wrong shape",                 lambda: hvp(X, Y, W0, B0, torch.ones(3, 3, dtype=torch.float64)), ValueError, "v:"),
     ("newton_step: l2=-1",                        lambda: newton_step(X, Y, W0, B0, -1),          ValueError, "l2:"),
+    ("newton_step: tol=-1",                       lambda: newton_step(X, Y, W0, B0, 0., -1.),     ValueError, "tol:"),
+    ("newton_cg_step: l2=nan",                    lambda: newton_cg_step(X, Y, W0, B0, nan),      ValueError, "l2:"),
     ("fit: lr=-0.1",                              lambda: fit(lr=-0.1),                           ValueError, "lr:"),
     ("fit: lr=inf",                               lambda: fit(lr=inf),                            ValueError, ("lr:", "inf")),
     ("fit: lr=NaN",                               lambda: fit(lr=nan),                            ValueError, ("lr:", "nan")),
