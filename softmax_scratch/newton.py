@@ -11,7 +11,7 @@ import torch
 from .validate import checks, floats, labels, positive, check_fits
 from .softmax import softmax, softmax_jacobian, softmax_vjp
 from .linear import linear
-from .classifier import BATCH, loss_and_grads
+from .classifier import BATCH, loss_and_grads, batch_mean
 
 # %% ../nbs/04b_newton.ipynb #bede405a
 def augment(x):  # features X, (M,N)
@@ -39,6 +39,7 @@ def hessian(x,  # features X, (M,N)
             w,  # weights W, (N,Q)
             b,  # bias b, (Q,)
             l2:float=0.,  # λ ≥ 0
+            reduce=None,  # sums over processes (`batch_mean`): (x, y) is this process's part of the batch, possibly no rows
            ) -> torch.Tensor:  # ((N+1)Q, (N+1)Q), indexed (i, q) of Θ = [W; bᵀ]
     "H = (1/M)[Q weighted Gram matrices X̃ᵀdiag(Σ_:q)X̃ on the diagonal blocks − KᵀK] + λ D ⊗ I, with K = X̃ face-split Σ."
     (M, N), Q = x.shape, w.shape[1]
@@ -48,7 +49,7 @@ def hessian(x,  # features X, (M,N)
     H = -(K.T @ K)                                                                     # −KᵀK ((N+1)Q, (N+1)Q)
     grams = (K.T @ xt).view(N + 1, Q, N + 1)                                          # [i,q,k] = Σ_p x̃_pi σ_pq x̃_pk: X̃ᵀdiag(Σ_:q)X̃, from K
     H.view(N + 1, Q, N + 1, Q).diagonal(dim1=1, dim2=3).add_(grams.permute(0, 2, 1))   # onto the blocks q = j
-    H /= M
+    H = batch_mean([H], M, reduce)[0]                                                  # /M, or the processes' sums added, /their rows
     H.diagonal()[:N * Q] += l2                                                         # λ on W's entries
     return H
 
@@ -93,16 +94,17 @@ def newton_step(x,  # features X, (M,N)
                 w,  # weights W, (N,Q)
                 b,  # bias b, (Q,)
                 l2:float=0.,  # λ ≥ 0
+                reduce=None,  # sums over the processes sharing the batch (`loss_and_grads`); None: this process alone
                ) -> tuple:  # (L before the step, new W, new b, {objective, grad_norm, step})
     "One damped Newton step: (H + P)d = ∇L on the complement of the null space, then t = 1, ½, ¼, … until L falls enough."
     (M, N), Q = x.shape, w.shape[1]
-    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2)
+    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, reduce)
     g = torch.cat([dw, db[None]]).reshape(-1)                                     # ∇L, flattened like Θ
-    d = torch.linalg.solve(hessian(x, y, w, b, l2) + null_projector(N, Q, l2, x.dtype, x.device), g).reshape(N + 1, Q)
+    d = torch.linalg.solve(hessian(x, y, w, b, l2, reduce) + null_projector(N, Q, l2, x.dtype, x.device), g).reshape(N + 1, Q)
     slope, t = g @ d.reshape(-1), 1.0                                            # gᵀd: the decrease the linear model predicts
     while t > 1e-10:
         w_t, b_t = w - t * d[:N], b - t * d[N]
-        if loss_and_grads(x, y, w_t, b_t, 'closed', l2)[0] <= L - 1e-4 * t * slope: break
+        if loss_and_grads(x, y, w_t, b_t, 'closed', l2, reduce)[0] <= L - 1e-4 * t * slope: break
         if slope <= 1e3 * torch.finfo(x.dtype).eps * abs(L): break                  # below what L resolves: take the step
         t /= 2
     return L, w_t, b_t, dict(objective=L.item(), grad_norm=g.abs().max().item(), step=t)
