@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['STRATEGIES', 'BATCH', 'CACHE_BYTES', 'GRADIENTS', 'CHUNK_BYTES', 'SOLVERS', 'SECOND_ORDER', 'DIVERGENCE',
            'floor_probs', 'grad_kronecker', 'grad_kronecker_chunked', 'kronecker_chunks', 'row_chunks',
-           'grad_blockdiag', 'grad_closed', 'chunk_rows', 'loss_and_grads', 'SoftmaxClassifier', 'sgd', 'newton',
-           'newton_cg', 'interrupts', 'History']
+           'grad_blockdiag', 'grad_closed', 'chunk_rows', 'batch_mean', 'loss_and_grads', 'SoftmaxClassifier', 'sgd',
+           'newton', 'newton_cg', 'interrupts', 'History', 'shard_rows']
 
 # %% ../nbs/04_classifier.ipynb #0b833cf7
-import math, os, signal, stat, tempfile, time, warnings, zipfile
+import itertools, math, os, signal, stat, tempfile, time, warnings, zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,6 +136,16 @@ def chunk_rows(n_features:int,  # N
     "Rows per chunk of `loss_and_grads`: about `CHUNK_BYTES` of X, at least 1."
     return max(1, CHUNK_BYTES // (n_features * itemsize))
 
+def batch_mean(sums,            # tensors: sums over this process's rows of the batch
+               m:int,           # those rows
+               reduce=None,     # sums a tensor over the processes sharing the batch (all_reduce SUM); None: this process alone
+              ) -> list:        # the means over the batch's rows, one per sum
+    "Sums over a batch's rows divided by its rows: this process's, or, with `reduce`, every process's sums and rows added first, in one reduction."
+    if reduce is None: return [s / m for s in sums]
+    flat = reduce(torch.cat([s.reshape(-1) for s in sums] + [sums[0].new_full((1,), m)]))   # one message: the sums, then the rows
+    ends = np.cumsum([0] + [s.numel() for s in sums])
+    return [(flat[i:j] / flat[-1]).view(s.shape) for s, i, j in zip(sums, ends[:-1], ends[1:])]
+
 @checks(**BATCH, strategy=choice(STRATEGIES), l2=positive(allow_zero=True))
 def loss_and_grads(x,                    # features X, (M,N)
                    y,                    # one-hot labels Y, (M,Q)
@@ -143,9 +153,14 @@ def loss_and_grads(x,                    # features X, (M,N)
                    b,                    # bias b, (Q,)
                    strategy:str='closed',# one of STRATEGIES
                    l2:float=0.,          # λ ≥ 0: the objective adds (λ/2)‖W‖² (not the bias)
+                   reduce=None,          # sums over processes (`batch_mean`): (x, y) is this process's part of the batch, possibly no rows
                   ) -> tuple:            # (L (0-d tensor), ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "The mean cross-entropy over (x, y) (plus (λ/2)‖W‖²) and its gradients, by `strategy`, accumulated over cache-sized chunks of rows."
     fn, M = GRADIENTS[strategy], len(x)
+    if reduce is not None:                                              # the part's sums, added over the processes, then the penalty once
+        part = loss_and_grads(x, y, w, b, strategy) if M else (w.new_zeros(()), torch.zeros_like(w), torch.zeros_like(b))
+        loss, dw, db = batch_mean([t * M for t in part], M, reduce)
+        return (loss, dw, db) if l2 == 0 else (loss + l2 / 2 * (w * w).sum(), dw + l2 * w, db)
     chunks = [slice(0, M)] if strategy == 'kronecker' else row_chunks(M, chunk_rows(x.shape[1], x.element_size()))   # 'kronecker' chunks for its Jacobians
     if len(chunks) == 1: loss, dw, db = fn(x, y, w, b)
     else:
@@ -259,20 +274,21 @@ def sgd(model,        # the SoftmaxClassifier being trained
         strategy:str, # one of STRATEGIES
         l2:float=0.,  # λ of the penalty (λ/2)‖W‖²
         tol:float=0., # the gradient tolerance (gradient descent takes its steps regardless)
+        reduce=None,  # sums over the processes sharing the batch (`loss_and_grads`); None: this process alone
        ) -> tuple:    # (L before the step, new W, new b, {} : nothing more to record)
     "One step of gradient descent on the batch: W − η ∂L/∂W, b − η ∂L/∂b, out of place."
-    loss, dw, db = loss_and_grads(x, y, model.w, model.b, strategy, l2)
+    loss, dw, db = loss_and_grads(x, y, model.w, model.b, strategy, l2, reduce)
     return loss, torch.add(model.w, dw, alpha=-lr), torch.add(model.b, db, alpha=-lr), {}
 
-def newton(model, x, y, lr, strategy, l2=0., tol=0.):
+def newton(model, x, y, lr, strategy, l2=0., tol=0., reduce=None):
     "One damped Newton step on the batch, `softmax_scratch.newton.newton_step` (a floor up, imported when first used); lr and strategy are not used."
     from softmax_scratch.newton import newton_step
-    return newton_step(x, y, model.w, model.b, l2, tol)
+    return newton_step(x, y, model.w, model.b, l2, tol, reduce)
 
-def newton_cg(model, x, y, lr, strategy, l2=0., tol=0.):
+def newton_cg(model, x, y, lr, strategy, l2=0., tol=0., reduce=None):
     "One truncated Newton step (conjugate gradients on Hessian-vector products), `softmax_scratch.newton.newton_cg_step`."
     from softmax_scratch.newton import newton_cg_step
-    return newton_cg_step(x, y, model.w, model.b, l2, tol)
+    return newton_cg_step(x, y, model.w, model.b, l2, tol, reduce)
 
 SOLVERS = {'sgd': sgd, 'newton': newton, 'newton-cg': newton_cg}
 SECOND_ORDER = ('newton', 'newton-cg')   # solvers that take the whole batch, no learning rate, and count iterations (max_iter)
@@ -355,9 +371,19 @@ class History:
         fig.tight_layout()
         return fig
 
+# %% ../nbs/04_classifier.ipynb #a17d0002
+def shard_rows(n:int,          # rows in all
+               batch_size:int, # rows per batch (the last batch may be smaller)
+               rank:int,       # this process, 0 ≤ rank < processes
+               processes:int,  # processes sharing each batch
+              ) -> list:       # one range of row indices per batch
+    "The rows of each batch that process `rank` holds: the rank-th of `processes` consecutive near-equal parts (some empty when a batch has fewer rows than processes)."
+    return [range(i + (m := min(batch_size, n - i)) * rank // processes, i + m * (rank + 1) // processes) for i in range(0, n, batch_size)]
+
 # %% ../nbs/04_classifier.ipynb #02535bc6
-def _batches(n:int, batch_size:int, order:torch.Tensor=None):
-    "Row indices (or slices, when in order) of consecutive batches; the last may be smaller."
+def _batches(n:int, batch_size:int, order:torch.Tensor=None, parts:list=None):
+    "Row indices (or slices, when in order) of consecutive batches; the last may be smaller. With `parts`: consecutive slices of these lengths."
+    if parts is not None: yield from (slice(j - p, j) for p, j in zip(parts, itertools.accumulate(parts))); return
     for i in range(0, n, batch_size):
         yield slice(i, i + batch_size) if order is None else order[i:i + batch_size]
 
@@ -407,11 +433,21 @@ def fit(self, x, y,
         shuffle:bool=False,       # visit the rows in a new random order each epoch
         seed:int=None,            # seeds the shuffle
         progress:bool=True,       # show a progress bar (tqdm)
+        reduce=None,              # sums a tensor over the processes training together (all_reduce SUM); None: this process has all the rows
+        shard:tuple=None,         # with `reduce`: (rank, processes); x holds this rank's rows of every batch, `shard_rows`
        ) -> History:
     "Train by `solver` over minibatches; returns (and keeps as `self.history`) the per-epoch History."
     from tqdm.auto import tqdm
-    step, batch_size = SOLVERS[solver], batch_size or len(x)                 # (defaults here: inner calls skip the specs)
+    n, parts = len(x), None                 # the rows of all processes; this one's part of each batch
+    if (reduce is None) != (shard is None): raise ValueError(f"reduce, shard: expected both or neither, got {reduce!r} and {shard!r}")
+    if reduce is not None:
+        if shuffle: raise ValueError("shuffle: each process holds fixed rows of each batch; shuffle the data before sharding it, got shuffle=True")
+        n = round(reduce(torch.tensor(float(n), dtype=torch.float64)).item())
+    step, batch_size = SOLVERS[solver], batch_size or n                      # (defaults here: inner calls skip the specs)
     epochs = (max_iter or 100) if solver in SECOND_ORDER else epochs
+    if reduce is not None:
+        parts = [len(r) for r in shard_rows(n, batch_size, *shard)]
+        if sum(parts) != len(x): raise ValueError(f"x: rank {shard[0]} of {shard[1]} holds {sum(parts)} of the {n} rows in batches of {batch_size}, got {len(x)}")
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     hist = self.history = History()
     bar = tqdm(range(epochs), desc='fit', unit='epoch', disable=not progress, leave=False)
@@ -422,18 +458,18 @@ def fit(self, x, y,
             for epoch in bar:
                 t0, total, start = time.perf_counter(), 0.0, (self.w, self.b)
                 order = torch.randperm(len(x), generator=gen).to(self.device) if shuffle else None
-                for rows in _batches(len(x), batch_size, order):
+                for j, rows in enumerate(_batches(len(x), batch_size, order, parts)):
                     if caught: break
                     xb, yb = x[rows], y[rows]
-                    loss, w, b, record = step(self, xb, yb, lr, strategy, l2, tol)   # the loss before this batch's update
+                    loss, w, b, record = step(self, xb, yb, lr, strategy, l2, tol, **({} if reduce is None else dict(reduce=reduce)))   # the loss before this batch's update
                     loss = loss.item()
                     if not math.isfinite(loss):
                         return self._diverged(epoch, lr, "the loss stopped being finite", (prev, start, best, first), x, valid)
-                    total += loss * len(yb)
+                    total += loss * (len(yb) if parts is None else min(batch_size, n - j * batch_size))   # the batch's rows, on every process
                     prev = (self.w, self.b)
                     self.w, self.b = w, b
                 if caught: raise KeyboardInterrupt              # the epoch was not completed: it is dropped below
-                hist.train_loss.append(total / len(x))
+                hist.train_loss.append(total / n)
                 for k, v in record.items(): hist.solver.setdefault(k, []).append(v)
                 if valid is not None:
                     try: hist.valid_loss.append(self.evaluate(*valid, l2)); hist.valid_acc.append(self.accuracy(*valid))

@@ -92,6 +92,9 @@ def parser() -> argparse.ArgumentParser:
         q.add_argument('--seed', type=_seed, default=0, help='seeds the data and the initial weights (default: %(default)s)')
         q.add_argument('--l2', type=_non_negative_float, default=0., help='λ ≥ 0 of the penalty (λ/2)‖W‖² (default: %(default)s)')
         q.add_argument('--plot', type=Path, metavar='PATH', help='write a PNG of the loss curves to PATH')
+        q.add_argument('--data', metavar='PATH', help="your data instead of --dataset: a .npz with arrays x (M,N) and y (M class indices), "
+                                                      "a .csv with a header (name the label column with --label), or X.npy,Y.npy")
+        q.add_argument('--label', metavar='NAME', help="with a .csv --data: the label column's name")
     c = sub.add_parser('compare', epilog=EPILOG, formatter_class=_Help, help='train the scratch model and Keras, PyTorch, scikit-learn from the same weights; print every difference',
                        description='Train the scratch model and each framework from the same initial weights on the same batches, and '
                                    'report the relative errors of predictions, losses, trajectories and final weights.')
@@ -107,6 +110,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--tol', type=_positive_float, default=1e-8, help="with a Newton solver: stop when the gradient's largest entry is at most TOL (default: %(default)s)")
     t.add_argument('--max-iter', type=_positive_int, help="with a Newton solver: the most iterations (default: 100)")
     t.add_argument('--save', type=Path, metavar='PATH', help='save the trained model (.npz) to PATH')
+    t.add_argument('--nproc', type=_positive_int, default=1, help='train on K local processes (gloo on 127.0.0.1), each holding its rows of every batch; '
+                                                                 'the same model as one process (default: %(default)s; under torchrun, its processes)')
     from softmax_scratch.bench import CONTENDERS
     bn = sub.add_parser('bench', epilog=EPILOG, formatter_class=_Help, help='time one training epoch of each gradient path next to PyTorch autograd and Keras',
                         description='Time one training epoch of every contender, alternating rounds in one process, and report '
@@ -146,7 +151,12 @@ def run_compare(args) -> int:
     "`softmax-scratch compare`: print the parity table; 0 if every comparison passed, else 1."
     from softmax_scratch.compare import compare
     _outputs(('--json', args.json), ('--plot', args.plot))
-    report = compare(args.dataset, tuple(dict.fromkeys(args.against)), args.epochs or 16, args.lr, args.batch_size, args.strategy, args.seed, args.l2)
+    ds = None
+    if _user_data(args):
+        from softmax_scratch.data import read_dataset
+        ds = read_dataset(args.data, args.label)          # the last 20 % of the rows validate
+    report = compare(args.dataset if ds is None else ds, tuple(dict.fromkeys(args.against)), args.epochs or 16, args.lr, args.batch_size, args.strategy, args.seed, args.l2)
+    if ds is not None: report.dataset = args.data
     print(report)
     for fw, r in report.results.items():
         if 'skipped' in r: print(f"softmax-scratch: {fw} skipped: {r['skipped']}", file=sys.stderr)
@@ -159,11 +169,12 @@ def run_train(args) -> int:
     from softmax_scratch.data import load_dataset
     from softmax_scratch.classifier import SoftmaxClassifier, SECOND_ORDER
     _outputs(('--save', args.save), ('--plot', args.plot))
-    ds = load_dataset(args.dataset, seed=args.seed)
-    model = SoftmaxClassifier(ds.x_train.shape[1], ds.y_train.shape[1], seed=args.seed)
     newton = args.solver in SECOND_ORDER
     if newton and args.epochs: raise UsageError(f"softmax-scratch train: error: --epochs counts passes of gradient descent; --solver {args.solver} takes --max-iter")
     if not newton and args.max_iter: raise UsageError("softmax-scratch train: error: --max-iter bounds a Newton solver's iterations; --solver sgd takes --epochs")
+    if _user_data(args) or args.nproc > 1 or 'TORCHELASTIC_RUN_ID' in os.environ: return run_train_processes(args)
+    ds = load_dataset(args.dataset, seed=args.seed)
+    model = SoftmaxClassifier(ds.x_train.shape[1], ds.y_train.shape[1], seed=args.seed)
     h = model.fit(ds.x_train, ds.y_train, None if newton else args.epochs or 16, None if newton else args.lr, None if newton else args.batch_size,
                   valid=(ds.x_valid, ds.y_valid), strategy=args.strategy, solver=args.solver, l2=args.l2, tol=args.tol, max_iter=args.max_iter,
                   progress=sys.stderr.isatty())                 # a bar in a terminal; in a log, only the lines that matter
@@ -206,6 +217,51 @@ def run_bench(args) -> int:
         print(optimum_table(found))
         args.optimum.write_text(json.dumps(found, indent=2)); print(f"wrote {args.optimum}")
     return 0
+
+def _user_data(args):
+    "True with --data (refused before any work if a file is missing); --label without a .csv --data is a usage error."
+    if args.data is None:
+        if args.label is not None: raise UsageError(f"softmax-scratch {args.command}: error: --label needs a .csv --data")
+        return False
+    for f in args.data.split(','):
+        if not os.path.exists(f): raise UsageError(f"softmax-scratch {args.command}: error: --data: no file {f}")
+        if os.path.isdir(f): raise UsageError(f"softmax-scratch {args.command}: error: --data: {f} is a folder; expected a data file")
+    return True
+
+def run_train_processes(args) -> int:
+    "`softmax-scratch train` with --data, --nproc K > 1 or under torchrun: `distributed.train`; only rank 0 prints and saves."
+    from softmax_scratch.distributed import train, check_layout, job_rows
+    from softmax_scratch.classifier import SECOND_ORDER
+    newton, torchrun = args.solver in SECOND_ORDER, 'TORCHELASTIC_RUN_ID' in os.environ
+    if torchrun and args.nproc > 1: raise UsageError("softmax-scratch train: error: --nproc: under torchrun the processes are torchrun's; leave --nproc out")
+    fit = dict(epochs=None if newton else args.epochs or 16, lr=None if newton else args.lr, batch_size=None if newton else args.batch_size,
+               strategy=args.strategy, solver=args.solver, l2=args.l2, tol=args.tol, max_iter=args.max_iter, progress=sys.stderr.isatty())
+    job, nproc = dict(data=args.data or args.dataset, label=args.label, seed=args.seed, fit=fit), (None if torchrun else args.nproc)
+    rows = job_rows(job)                                  # reading the file's size: its errors are failures (1)
+    try: check_layout(rows, nproc or int(os.environ['WORLD_SIZE']), fit['batch_size'])
+    except ValueError as e:                               # a layout that leaves a process without rows: a usage error (2)
+        name, why = str(e).split(':', 1)
+        raise UsageError(f"softmax-scratch train: error: --{name.replace('_', '-')}:{why}") from None
+    (model, h, final), = train([job], nproc)
+    if int(os.environ.get('RANK', 0)) != 0: return EXIT_CODES['failed'] if h.stopped and h.stopped != 'interrupted' else 0   # torchrun: rank 0 speaks
+    name, k = args.data or args.dataset, nproc or int(os.environ['WORLD_SIZE'])
+    if h.stopped == 'interrupted':
+        if args.save: model.save(args.save)
+        print(f"softmax-scratch: interrupted by {h.signal} after {len(h)} epoch{'s' * (len(h) != 1)}; "
+              + (f"saved {args.save}" if args.save else "nothing saved (no --save)"), file=sys.stderr)
+        return EXIT_CODES[h.signal]
+    if h.stopped: print(f"softmax-scratch: training stopped early: {h.stopped}", file=sys.stderr)
+    on = f" on {k} processes" if k > 1 else ''
+    if newton: print(f"{name}: {len(h) - h.converged} {args.solver} steps{on}, l2 {args.l2}, max |∂L| {h.solver['grad_norm'][-1]:.1e} "
+                     f"({'converged' if h.converged else f'not below tol {args.tol} yet'})")
+    else: print(f"{name}: {len(h)} epochs{on}, lr {args.lr}, batch {args.batch_size}, strategy {args.strategy}" + (f", l2 {args.l2}" if args.l2 else ''))
+    print(f"train loss {final['train_loss']:.4f}  accuracy {final['train_acc']:.4f}" + ('' if h.valid_loss else f" ({rows} rows, all of them training)"))
+    if h.valid_loss: print(f"valid loss {h.valid_loss[-1]:.4f}  accuracy {h.valid_acc[-1]:.4f}")
+    if args.save: model.save(args.save); print(f"wrote {args.save}")
+    if args.plot:
+        import matplotlib; matplotlib.use('Agg')
+        h.plot(title=f'{name}: {len(h)} epochs').savefig(args.plot, dpi=100); print(f"wrote {args.plot}")
+    return EXIT_CODES['failed'] if h.stopped else 0
 
 COMMANDS = dict(compare=run_compare, train=run_train, bench=run_bench)
 

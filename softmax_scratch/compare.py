@@ -227,7 +227,7 @@ class ParityReport:
         return fig
 
 # %% ../nbs/05_compare.ipynb #547b35e7
-def compare(dataset:str='synthetic',          # one of DATASETS
+def compare(dataset:str='synthetic',          # one of DATASETS, or a Dataset (`read_dataset`)
             frameworks=FRAMEWORKS,             # any of 'keras', 'torch', 'sklearn'
             epochs:int=16,                     # epochs of minibatch SGD
             lr:float=0.01,                     # learning rate
@@ -237,7 +237,7 @@ def compare(dataset:str='synthetic',          # one of DATASETS
             l2:float=0.,                       # λ ≥ 0: every side minimises the mean cross-entropy + (λ/2)‖W‖²
            ) -> ParityReport:
     "Train the scratch model and each framework from the same weights on the same batches; measure every difference."
-    check_choice(dataset, 'dataset', DATASETS)
+    if not isinstance(dataset, Dataset): check_choice(dataset, 'dataset', DATASETS)
     if isinstance(frameworks, str): frameworks = (frameworks,)
     if not isinstance(frameworks, (tuple, list)): raise TypeError(f"frameworks: expected a tuple of names from {FRAMEWORKS}, got {frameworks!r}")
     if not frameworks: raise ValueError(f"frameworks: expected at least one of {FRAMEWORKS}, got none")
@@ -247,7 +247,7 @@ def compare(dataset:str='synthetic',          # one of DATASETS
     check_positive(epochs, 'epochs', integer=True); check_positive(lr, 'lr'); check_positive(batch_size, 'batch_size', integer=True)
     check_choice(strategy, 'strategy', STRATEGIES)
     check_positive(l2, 'l2', allow_zero=True)
-    ds = load_dataset(dataset, seed=seed)
+    ds, dataset = (dataset, 'data file') if isinstance(dataset, Dataset) else (load_dataset(dataset, seed=seed), dataset)
     init = SoftmaxClassifier(ds.x_train.shape[1], ds.y_train.shape[1], seed=seed)
     run = train_scratch(init, ds, epochs, lr, batch_size, strategy, l2)
     report = ParityReport(dataset, dict(epochs=epochs, lr=lr, batch_size=batch_size, strategy=strategy, seed=seed, l2=l2),

@@ -13,7 +13,7 @@ from .validate import checks, floats, labels, positive, check_fits
 from .softmax import softmax, softmax_jacobian, softmax_vjp
 from .losses import cross_entropy_from_logits
 from .linear import linear, linear_vjp
-from .classifier import BATCH, loss_and_grads, row_chunks, chunk_rows
+from .classifier import BATCH, loss_and_grads, batch_mean, row_chunks, chunk_rows
 
 # %% ../nbs/04b_newton.ipynb #bede405a
 def augment(x):  # features X, (M,N)
@@ -41,6 +41,7 @@ def hessian(x,  # features X, (M,N)
             w,  # weights W, (N,Q)
             b,  # bias b, (Q,)
             l2:float=0.,  # λ ≥ 0
+            reduce=None,  # sums over processes (`batch_mean`): (x, y) is this process's part of the batch, possibly no rows
            ) -> torch.Tensor:  # ((N+1)Q, (N+1)Q), indexed (i, q) of Θ = [W; bᵀ]
     "H = (1/M)[Q weighted Gram matrices X̃ᵀdiag(Σ_:q)X̃ on the diagonal blocks − KᵀK] + λ D ⊗ I, with K = X̃ face-split Σ."
     (M, N), Q = x.shape, w.shape[1]
@@ -50,7 +51,7 @@ def hessian(x,  # features X, (M,N)
     H = -(K.T @ K)                                                                     # −KᵀK ((N+1)Q, (N+1)Q)
     grams = (K.T @ xt).view(N + 1, Q, N + 1)                                          # [i,q,k] = Σ_p x̃_pi σ_pq x̃_pk: X̃ᵀdiag(Σ_:q)X̃, from K
     H.view(N + 1, Q, N + 1, Q).diagonal(dim1=1, dim2=3).add_(grams.permute(0, 2, 1))   # onto the blocks q = j
-    H /= M
+    H = batch_mean([H], M, reduce)[0]                                                  # /M, or the processes' sums added, /their rows
     H.diagonal()[:N * Q] += l2                                                         # λ on W's entries
     return H
 
@@ -66,13 +67,15 @@ def hessian_product(x,  # features X, (M,N), checked
                     s,  # probabilities Σ at Θ, (M,Q)
                     v,  # direction V, (N+1,Q)
                     l2:float=0.,  # λ ≥ 0
+                    reduce=None,  # sums over the processes sharing the batch (`batch_mean`); None: this process alone
                    ) -> torch.Tensor:  # HV, (N+1,Q)
     "HV = X̃ᵀ[Σ ⊙ (U − rowsum(Σ ⊙ U))]/M + λDV, U = X̃V: the linear layer forward on V, the softmax VJP, the linear layer's VJP."
     hw = hb = 0
     for c in row_chunks(len(x), chunk_rows(x.shape[1], x.element_size())):      # one chunk of X read once, both products while it is in cache
         gw, gb = linear_vjp(x[c], softmax_vjp(s[c], linear(x[c], v[:-1], v[-1])))   # the softmax Jacobian is symmetric: its VJP is its JVP
         hw, hb = hw + gw, hb + gb
-    return torch.cat([hw / len(x) + l2 * v[:-1], hb[None] / len(x)])            # λ on W's rows only
+    hw, hb = batch_mean([hw, hb], len(x), reduce)                                # /M
+    return torch.cat([hw + l2 * v[:-1], hb[None]])                               # λ on W's rows only
 
 @checks(**BATCH, v=_like_theta, l2=positive(allow_zero=True))
 def hvp(x,  # features X, (M,N)
@@ -102,13 +105,15 @@ def line_search(x, y, w, b,  # the batch and the parameters Θ = [W; bᵀ], chec
                 L,             # the objective at Θ
                 g,             # its gradient, (N+1,Q)
                 d,             # the step, (N+1,Q): Θ − t·d for t = 1, ½, ¼, …
+                reduce=None,   # sums over the processes sharing the batch (`batch_mean`); None: this process alone
                ) -> tuple:     # (new W, new b, t)
     "Armijo backtracking: the first t = 1, ½, ¼, … with L(Θ − td) ≤ L(Θ) − 10⁻⁴·t·gᵀd (only the loss is computed per trial)."
-    N, slope, t = len(w), (g * d).sum(), 1.0                                     # gᵀd: the decrease the linear model predicts
+    (M, N), slope, t = x.shape, (g * d).sum(), 1.0                               # gᵀd: the decrease the linear model predicts
     while True:
         w_t, b_t = w - t * d[:N], b - t * d[N]
         if slope <= 1e3 * torch.finfo(x.dtype).eps * abs(L) or t < 1e-10: break      # below what L resolves: take the step
-        if cross_entropy_from_logits(y, linear(x, w_t, b_t)) + l2 / 2 * (w_t * w_t).sum() <= L - 1e-4 * t * slope: break
+        ce = batch_mean([M * cross_entropy_from_logits(y, linear(x, w_t, b_t))], M, reduce)[0]
+        if ce + l2 / 2 * (w_t * w_t).sum() <= L - 1e-4 * t * slope: break
         t /= 2
     return w_t, b_t, t
 
@@ -119,16 +124,17 @@ def newton_step(x,  # features X, (M,N)
                 b,  # bias b, (Q,)
                 l2:float=0.,  # λ ≥ 0
                 tol:float=0., # no step when the gradient's largest entry is already ≤ tol
+                reduce=None,  # sums over the processes sharing the batch (`batch_mean`); None: this process alone
                ) -> tuple:  # (L before the step, new W, new b, {objective, grad_norm, step})
     "One damped Newton step: (H + P)d = ∇L on the complement of the null space, then t = 1, ½, ¼, … until L falls enough."
     (M, N), Q = x.shape, w.shape[1]
-    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2)
+    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, reduce)
     g = torch.cat([dw, db[None]])                                                 # ∇L, shaped like Θ (N+1,Q)
     record = dict(objective=L.item(), grad_norm=g.abs().max().item(), step=0.)
     if record['grad_norm'] <= tol: return L, w, b, record                         # converged: no Hessian, no step
-    H = hessian(x, y, w, b, l2) + null_projector(N, Q, l2, x.dtype, x.device)
+    H = hessian(x, y, w, b, l2, reduce) + null_projector(N, Q, l2, x.dtype, x.device)
     d = torch.linalg.solve(H, g.reshape(-1)).reshape(N + 1, Q)
-    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d)
+    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, reduce)
     return L, w, b, record
 
 # %% ../nbs/04b_newton.ipynb #0959c986
@@ -158,14 +164,15 @@ def newton_cg_step(x,  # features X, (M,N)
                    b,  # bias b, (Q,)
                    l2:float=0.,  # λ ≥ 0
                    tol:float=0., # no step when the gradient's largest entry is already ≤ tol
+                   reduce=None,  # sums over the processes sharing the batch (`batch_mean`); None: this process alone
                   ) -> tuple:  # (L before the step, new W, new b, {objective, grad_norm, step, cg})
     "One truncated Newton step: Hd = ∇L by conjugate gradients on Hessian-vector products (H never formed), then the line search."
-    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2)
+    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, reduce)
     g = torch.cat([dw, db[None]])                                                 # ∇L, shaped like Θ (N+1,Q)
     record = dict(objective=L.item(), grad_norm=g.abs().max().item(), step=0., cg=0)
     if record['grad_norm'] <= tol: return L, w, b, record                         # converged: no step
     s, norm = softmax(linear(x, w, b)), g.norm().item()                           # Σ at Θ: every product Hv below uses it
     eta = min(0.5, math.sqrt(norm))                                               # the forcing term
-    d, record['cg'] = conjugate_gradient(lambda v: hessian_product(x, s, v, l2), g, max(eta * norm, tol / 2), g.numel())
-    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d)
+    d, record['cg'] = conjugate_gradient(lambda v: hessian_product(x, s, v, l2, reduce), g, max(eta * norm, tol / 2), g.numel())
+    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, reduce)
     return L, w, b, record

@@ -1,0 +1,87 @@
+"""Data-parallel training (nbs/09_distributed.ipynb): K gloo processes on 127.0.0.1 follow the single-process `fit`;
+a rank that dies or raises stops the others within the timeout; the command line's --nproc, --data and their errors."""
+import os, signal, time
+import numpy as np
+import pytest, torch
+from softmax_scratch.distributed import train, launch, RankError, all_reduce_sum
+from softmax_scratch.classifier import SoftmaxClassifier, shard_rows
+from softmax_scratch.data import load_dataset
+from softmax_scratch.cli import main
+
+def rel(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.abs(a - b).max() / np.abs(a).max())
+
+@pytest.fixture(scope='module')
+def jobs(tmp_path_factory):
+    d = tmp_path_factory.mktemp('data')
+    ds = load_dataset('digits')
+    np.save(d/'x.npy', ds.x_train.numpy()); np.save(d/'y.npy', ds.y_train.argmax(1).numpy())
+    return [dict(data='synthetic', fit=dict(epochs=12, lr=0.1, batch_size=28, l2=0.01)),    # 85 rows: the last batch has 1 row, fewer than K
+            dict(data='digits', fit=dict(epochs=4, lr=0.1, batch_size=200, l2=0.01)),
+            dict(data='synthetic', fit=dict(solver='newton', l2=0.01)),
+            dict(data='digits', fit=dict(solver='newton', l2=1.0)),                           # λ = 1: see the notebook for λ = 0.01
+            dict(data=f"{d/'x.npy'},{d/'y.npy'}", fit=dict(epochs=3, lr=0.1, batch_size=300)),   # a .npy pair, each rank its rows (mmap)
+            dict(data='digits', fit=dict(solver='newton-cg', l2=1.0, max_iter=30))]                # every Hessian-vector product reduced
+
+@pytest.fixture(scope='module')
+def alone(jobs): return train(jobs, 1)
+
+@pytest.mark.parametrize('k, which', [(2, [0, 1, 2, 3, 4, 5]), (3, [0, 3, 4, 5])])   # K = 3 on fewer jobs: process starts cost seconds here
+def test_k_processes_follow_one(jobs, alone, k, which):
+    for job, (m1, h1, f1), (mk, hk, fk) in zip([jobs[i] for i in which], [alone[i] for i in which], train([jobs[i] for i in which], k)):
+        assert len(h1) == len(hk) > 0, job
+        for a, b in ((h1.train_loss, hk.train_loss), (m1.w, mk.w), (m1.b, mk.b), ([f1['train_loss']], [fk['train_loss']])):
+            assert rel(a, b) <= 1e-12, (job, rel(a, b))
+        if h1.valid_loss: assert rel(h1.valid_loss, hk.valid_loss) <= 1e-12 and h1.valid_acc == hk.valid_acc
+        assert f1['train_acc'] == fk['train_acc'] and h1.converged == hk.converged
+
+def _dies(victim:int, after:int, how:str):
+    "A rank function: minibatch SGD on synthetic; `victim` is killed (or raises) at its `after`-th reduction."
+    import torch.distributed as dist
+    rank, k = dist.get_rank(), dist.get_world_size()
+    ds = load_dataset('synthetic')
+    idx = torch.tensor([i for r in shard_rows(len(ds.x_train), 28, rank, k) for i in r])
+    calls = 0
+    def reduce(t):
+        nonlocal calls
+        calls += 1
+        if rank == victim and calls == after:
+            if how == 'kill': os.kill(os.getpid(), signal.SIGKILL)
+            raise ValueError('injected failure')
+        return all_reduce_sum(t)
+    SoftmaxClassifier(5, 3, seed=0).fit(ds.x_train[idx], ds.y_train[idx], 10_000, 0.01, 28, reduce=reduce, shard=(rank, k), progress=False)
+
+@pytest.mark.parametrize('how, k, victim', [('kill', 3, 1), ('raise', 2, 0)])
+def test_a_failed_rank_stops_the_others_within_the_timeout(how, k, victim):
+    t = time.monotonic()
+    with pytest.raises(RankError) as e: launch(_dies, k, victim, 20, how, timeout=15)
+    assert e.value.rank == victim, e.value
+    assert ('SIGKILL' if how == 'kill' else 'ValueError: injected failure') in e.value.why
+    assert set(e.value.others) == set(range(k)) - {victim}
+    assert all('all_reduce failed' in why for why in e.value.others.values()), e.value.others   # they stopped by themselves
+    assert time.monotonic() - t < 15 + 20                                                      # the timeout and process start
+
+def test_cli_nproc_2_saves_the_checkpoint_of_nproc_1(tmp_path, capsys):
+    argv = ['train', '--dataset', 'iris', '--epochs', '5', '--lr', '0.1', '--batch-size', '16', '--l2', '0.01']
+    assert main(argv + ['--save', str(tmp_path/'m1.npz')]) == 0
+    assert main(argv + ['--nproc', '2', '--save', str(tmp_path/'m2.npz')]) == 0
+    out = capsys.readouterr().out
+    assert 'on 2 processes' in out and out.count('wrote') == 2
+    a, b = np.load(tmp_path/'m1.npz'), np.load(tmp_path/'m2.npz')
+    assert rel(a['w'], b['w']) <= 1e-12 and rel(a['b'], b['b']) <= 1e-12
+
+def test_cli_data_errors_are_one_line(tmp_path, capsys):
+    (tmp_path/'bad.csv').write_text('a,b,y\n' + ''.join(f'{i},{i % 3},{i % 2}\n' for i in range(40)) + 'nan,1,0\n')
+    (tmp_path/'junk.npz').write_text('not a zip')
+    cases = [(['--data', str(tmp_path/'none.npz')], 2, '--data: no file'),
+             (['--data', str(tmp_path/'junk.npz')], 1, 'not a readable .npz'),
+             (['--data', str(tmp_path/'bad.csv')], 1, 'label: a .csv needs'),
+             (['--nproc', '0'], 2, '--nproc'),
+             (['--nproc', '86'], 2, '--nproc: 86 processes for 85 rows'),
+             (['--nproc', '3', '--batch-size', '2'], 2, '--batch-size: 2 rows per step cannot be shared by 3 processes'),
+             (['--data', str(tmp_path/'bad.csv'), '--label', 'y', '--nproc', '2', '--batch-size', '41'], 1, 'rank 1 failed: ValueError')]
+    for argv, code, frag in cases:
+        assert main(['train', '--epochs', '1', *argv]) == code, argv
+        err = capsys.readouterr().err.strip()
+        assert frag in err and '\n' not in err, (argv, err)
