@@ -140,7 +140,7 @@ def sklearn_parity(init:SoftmaxClassifier, ds:Dataset, l2:float=0., scratch_acc:
     at_sk = SoftmaxClassifier(init.n_features, init.n_classes, seed=0).set_params(clf.coef_.T, clf.intercept_)
     dw, db = at_sk.gradients(ds.x_train, ds.y_train, l2=lam)
     b_sk = clf.intercept_ - clf.intercept_.mean()
-    row = dict(C=1 / (lam * M), l2=lam, iterations=len(h), converged=h.converged,
+    row = dict(C=1 / (lam * M), l2=lam, iterations=len(h) - h.converged, converged=h.converged,   # steps taken
                proba_err=rel_err(m.predict_proba(ds.x_train), clf.predict_proba(ds.x_train.numpy())),
                w_opt_err=rel_err(m.w, clf.coef_.T.copy()), b_opt_err=rel_err(m.b - m.b.mean(), b_sk),
                grad_norm_err=max(dw.abs().max().item(), db.abs().max().item()), tolerance=SKLEARN_TOLERANCES,
@@ -179,7 +179,7 @@ class ParityReport:
         "(framework, check, value, tolerance, verdict) for each figure."
         for fw, r in self.results.items():
             if 'skipped' in r: yield fw, 'skipped', r['skipped'], '', '–'; continue
-            if 'C' in r: yield fw, f"penalty C = {r['C']:.4g} (λ = {r['l2']:.3g})", f"Newton: {r['iterations']} it.", '', ''
+            if 'C' in r: yield fw, f"penalty C = {r['C']:.4g} (λ = {r['l2']:.3g})", f"Newton: {r['iterations']} steps", '', ''
             for k, v in r.items():
                 if not k.endswith('_err'): continue
                 tol = r['tolerance'][k] if isinstance(r['tolerance'], dict) else r['tolerance']
