@@ -8,47 +8,52 @@ __all__ = ['augment', 'hessian_explicit', 'hessian', 'hvp', 'null_projector', 'n
 # %% ../nbs/04b_newton.ipynb #06ef425d
 import math
 import torch
-from .validate import checks, floats, labels, positive, check_fits
+from .validate import checks, floats, labels, positive, check_fits, row_weights
 from .softmax import softmax, softmax_jacobian, softmax_vjp
 from .linear import linear
-from .classifier import BATCH, loss_and_grads
+from .classifier import BATCH, loss_and_grads, weights_of_mean
 
 # %% ../nbs/04b_newton.ipynb #bede405a
 def augment(x):  # features X, (M,N)
     "X̃ = [X, 1]: a column of ones appended, so that Z = X̃Θ with Θ = [W; bᵀ]."
     return torch.cat([x, x.new_ones(len(x), 1)], 1)
 
-@checks(**BATCH, l2=positive(allow_zero=True))
+@checks(**BATCH, l2=positive(allow_zero=True), sample_weight=row_weights())
 def hessian_explicit(x,  # features X, (M,N)
                      y,  # one-hot labels Y, (M,Q) (the Hessian does not depend on them)
                      w,  # weights W, (N,Q)
                      b,  # bias b, (Q,)
                      l2:float=0.,  # λ ≥ 0
+                     sample_weight=None,  # s (M,) ≥ 0: 1/M becomes r_p = s_p/Σs; None: 1/M
                     ) -> torch.Tensor:  # ((N+1)Q, (N+1)Q), rows and columns indexed (i, q) of Θ = [W; bᵀ]
     "H = (1/M) Σ_p (x̃_p x̃_pᵀ) ⊗ (diag σ_p − σ_p σ_pᵀ) + λ D ⊗ I, one Kronecker product per sample."
     (M, N), Q = x.shape, w.shape[1]
     xt, s = augment(x), softmax(linear(x, w, b))                                       # X̃ (M,N+1), Σ (M,Q)
-    H = sum(torch.kron(torch.outer(xt[p], xt[p]), softmax_jacobian(s[p])) for p in range(M)) / M   # the softmax notebook's diag σ − σσᵀ
+    terms = (torch.kron(torch.outer(xt[p], xt[p]), softmax_jacobian(s[p])) for p in range(M))   # the softmax notebook's diag σ − σσᵀ
+    if sample_weight is None: H = sum(terms) / M
+    else: r = weights_of_mean(sample_weight.to(x)); H = sum(r[p] * t for p, t in enumerate(terms))
     penalty = torch.cat([x.new_full((N,), l2), x.new_zeros(1)])                       # λ on W's rows, 0 on b's
     return H + torch.kron(torch.diag(penalty), torch.eye(Q, dtype=x.dtype, device=x.device))
 
 # %% ../nbs/04b_newton.ipynb #b70318e2
-@checks(**BATCH, l2=positive(allow_zero=True))
+@checks(**BATCH, l2=positive(allow_zero=True), sample_weight=row_weights())
 def hessian(x,  # features X, (M,N)
             y,  # one-hot labels Y, (M,Q) (the Hessian does not depend on them)
             w,  # weights W, (N,Q)
             b,  # bias b, (Q,)
             l2:float=0.,  # λ ≥ 0
+            sample_weight=None,  # s (M,) ≥ 0: 1/M becomes r_p = s_p/Σs; None: 1/M
            ) -> torch.Tensor:  # ((N+1)Q, (N+1)Q), indexed (i, q) of Θ = [W; bᵀ]
     "H = (1/M)[Q weighted Gram matrices X̃ᵀdiag(Σ_:q)X̃ on the diagonal blocks − KᵀK] + λ D ⊗ I, with K = X̃ face-split Σ."
     (M, N), Q = x.shape, w.shape[1]
     check_fits(((N + 1) * Q) ** 2 * x.element_size(), 'x', f"the ({(N + 1) * Q}, {(N + 1) * Q}) Hessian")
     xt, s = augment(x), softmax(linear(x, w, b))                                       # X̃ (M,N+1), Σ (M,Q)
     K = (xt[:, :, None] * s[:, None, :]).reshape(M, (N + 1) * Q)                      # K_p,(i,q) = x̃_pi σ_pq
-    H = -(K.T @ K)                                                                     # −KᵀK ((N+1)Q, (N+1)Q)
-    grams = (K.T @ xt).view(N + 1, Q, N + 1)                                          # [i,q,k] = Σ_p x̃_pi σ_pq x̃_pk: X̃ᵀdiag(Σ_:q)X̃, from K
+    Kr = K if sample_weight is None else K * weights_of_mean(sample_weight.to(x))[:, None]   # weighted: row p times r_p
+    H = -(Kr.T @ K)                                                                    # −KᵀK ((N+1)Q, (N+1)Q)
+    grams = (Kr.T @ xt).view(N + 1, Q, N + 1)                                          # [i,q,k] = Σ_p x̃_pi σ_pq x̃_pk: X̃ᵀdiag(Σ_:q)X̃, from K
     H.view(N + 1, Q, N + 1, Q).diagonal(dim1=1, dim2=3).add_(grams.permute(0, 2, 1))   # onto the blocks q = j
-    H /= M
+    if sample_weight is None: H /= M
     H.diagonal()[:N * Q] += l2                                                         # λ on W's entries
     return H
 
@@ -60,18 +65,20 @@ def _like_theta(v, name, call):
     if len(t) != N + 1: raise ValueError(f"{name}: expected shape (N+1, Q) = ({N + 1}, {Q}), shaped like [W; bᵀ], got shape {tuple(t.shape)}")
     return t
 
-@checks(**BATCH, v=_like_theta, l2=positive(allow_zero=True))
+@checks(**BATCH, v=_like_theta, l2=positive(allow_zero=True), sample_weight=row_weights())
 def hvp(x,  # features X, (M,N)
         y,  # one-hot labels Y, (M,Q) (unused: the Hessian does not depend on them)
         w,  # weights W, (N,Q)
         b,  # bias b, (Q,)
         v,  # direction V, shaped like Θ = [W; bᵀ]: (N+1,Q)
         l2:float=0.,  # λ ≥ 0
+        sample_weight=None,  # s (M,) ≥ 0: 1/M becomes r_p = s_p/Σs; None: 1/M
        ) -> torch.Tensor:  # HV, (N+1,Q)
     "The Hessian times a direction, X̃ᵀ[Σ ⊙ (U − rowsum(Σ ⊙ U))]/M + λDV with U = X̃V, without forming H."
     xt, s = augment(x), softmax(linear(x, w, b))                                       # X̃ (M,N+1), Σ (M,Q)
     u = xt @ v                                                                         # U = X̃V (M,Q)
-    hv = xt.T @ softmax_vjp(s, u) / len(x)                                            # the softmax Jacobian is symmetric: its VJP is its JVP
+    g = softmax_vjp(s, u)                                                              # the softmax Jacobian is symmetric: its VJP is its JVP
+    hv = xt.T @ g / len(x) if sample_weight is None else xt.T @ (g * weights_of_mean(sample_weight.to(x))[:, None])
     hv[:-1] += l2 * v[:-1]                                                              # λ on W's rows
     return hv
 
@@ -87,22 +94,23 @@ def null_projector(n_features:int,  # N
     ones = torch.full((n_classes, n_classes), 1 / n_classes, dtype=dtype, device=device)
     return torch.kron(torch.diag(free), ones)
 
-@checks(**BATCH, l2=positive(allow_zero=True))
+@checks(**BATCH, l2=positive(allow_zero=True), sample_weight=row_weights())
 def newton_step(x,  # features X, (M,N)
                 y,  # one-hot labels Y, (M,Q)
                 w,  # weights W, (N,Q)
                 b,  # bias b, (Q,)
                 l2:float=0.,  # λ ≥ 0
+                sample_weight=None,  # s (M,) ≥ 0: the weighted mean Σ r_p ℓ_p, r = s/Σs; None: 1/M
                ) -> tuple:  # (L before the step, new W, new b, {objective, grad_norm, step})
     "One damped Newton step: (H + P)d = ∇L on the complement of the null space, then t = 1, ½, ¼, … until L falls enough."
     (M, N), Q = x.shape, w.shape[1]
-    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2)
+    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, sample_weight)
     g = torch.cat([dw, db[None]]).reshape(-1)                                     # ∇L, flattened like Θ
-    d = torch.linalg.solve(hessian(x, y, w, b, l2) + null_projector(N, Q, l2, x.dtype, x.device), g).reshape(N + 1, Q)
+    d = torch.linalg.solve(hessian(x, y, w, b, l2, sample_weight) + null_projector(N, Q, l2, x.dtype, x.device), g).reshape(N + 1, Q)
     slope, t = g @ d.reshape(-1), 1.0                                            # gᵀd: the decrease the linear model predicts
     while t > 1e-10:
         w_t, b_t = w - t * d[:N], b - t * d[N]
-        if loss_and_grads(x, y, w_t, b_t, 'closed', l2)[0] <= L - 1e-4 * t * slope: break
+        if loss_and_grads(x, y, w_t, b_t, 'closed', l2, sample_weight)[0] <= L - 1e-4 * t * slope: break
         if slope <= 1e3 * torch.finfo(x.dtype).eps * abs(L): break                  # below what L resolves: take the step
         t /= 2
     return L, w_t, b_t, dict(objective=L.item(), grad_norm=g.abs().max().item(), step=t)
