@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['STRATEGIES', 'BATCH', 'CACHE_BYTES', 'GRADIENTS', 'CHUNK_BYTES', 'SOLVERS', 'SECOND_ORDER', 'DIVERGENCE',
            'floor_probs', 'grad_kronecker', 'grad_kronecker_chunked', 'kronecker_chunks', 'row_chunks',
-           'grad_blockdiag', 'grad_closed', 'chunk_rows', 'batch_mean', 'loss_and_grads', 'SoftmaxClassifier', 'sgd',
-           'newton', 'newton_cg', 'interrupts', 'History', 'shard_rows']
+           'grad_blockdiag', 'grad_closed', 'weights_of_mean', 'chunk_rows', 'batch_mean', 'loss_and_grads',
+           'SoftmaxClassifier', 'sgd', 'newton', 'newton_cg', 'interrupts', 'History', 'shard_rows']
 
 # %% ../nbs/04_classifier.ipynb #0b833cf7
 import itertools, math, os, signal, stat, tempfile, time, warnings, zipfile
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from .validate import (checks, floats, labels, choice, positive, as_tensor, as_features, as_labels,
-                                      check_logits, check_positive, check_seed, check_bool, check_fits, check_finite, check_range, as_device, NonFiniteError)
+                                      check_logits, check_positive, check_seed, check_bool, check_fits, check_finite, check_range, as_device, NonFiniteError, row_weights)
 from .softmax import softmax, log_softmax, softmax_jacobian_blocks, softmax_jacobian_full
 from .losses import cross_entropy_from_logits, cross_entropy_grad, cross_entropy_and_grad, mean_nll
 from .linear import linear, linear_jacobian_w, linear_jacobian_b, linear_vjp
@@ -30,40 +30,42 @@ def floor_probs(s):  # probabilities Σ, (M,Q)
     "Probabilities below the smallest normal number raised to it, so that Y ⊘ Σ stays finite."
     return s.clamp_min(torch.finfo(s.dtype).tiny)
 
-@checks(**BATCH)
+@checks(**BATCH, weights=row_weights())
 def grad_kronecker(x,  # features X, (M,N)
                    y,  # one-hot labels Y, (M,Q)
                    w,  # weights W, (N,Q)
                    b,  # bias b, (Q,)
+                   weights=None,  # r (M,): each row's weight in the mean (Σ r = 1 over the whole set); None: 1/M
                   ) -> tuple:  # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "The seed's chain rule: ∂L/∂Σ · ∂Σ/∂Z, then · ∂Z/∂W and · ∂Z/∂b, every Jacobian an explicit tensor."
     (M, N), Q = x.shape, w.shape[1]
     z = linear(x, w, b)                                                      # Z (M,Q)
     s = floor_probs(softmax(z))                                              # Σ (M,Q)
-    dz = torch.einsum('pq,pqrj->rj', cross_entropy_grad(y, s), softmax_jacobian_full(s))   # (M,Q)·(M,Q,M,Q) -> ∂L/∂Z (M,Q)
+    dz = torch.einsum('pq,pqrj->rj', cross_entropy_grad(y, s, weights), softmax_jacobian_full(s))   # (M,Q)·(M,Q,M,Q) -> ∂L/∂Z (M,Q)
     dw = torch.einsum('pq,pqij->ij', dz, linear_jacobian_w(x, Q))                          # (M,Q)·(M,Q,N,Q) -> (N,Q)
     db = torch.einsum('pq,pqj->j', dz, linear_jacobian_b(M, Q, x.dtype, x.device))        # (M,Q)·(M,Q,Q) -> (Q,)
-    return cross_entropy_from_logits(y, z), dw, db
+    return cross_entropy_from_logits(y, z, weights), dw, db
 
 # %% ../nbs/04_classifier.ipynb #b5db5206
 CACHE_BYTES = 8 * 2**20   # bytes: each explicit Jacobian of a chunk aims for this size, so that it stays in cache
 
-@checks(**BATCH, cache_bytes=positive(integer=True))
+@checks(**BATCH, weights=row_weights(), cache_bytes=positive(integer=True))
 def grad_kronecker_chunked(x,  # features X, (M,N)
                            y,  # one-hot labels Y, (M,Q)
                            w,  # weights W, (N,Q)
                            b,  # bias b, (Q,)
+                           weights=None,  # r (M,): each row's weight in the mean (Σ r = 1 over the whole set); None: 1/M
                            cache_bytes:int=CACHE_BYTES,  # bytes per explicit Jacobian aimed for
                           ) -> tuple:  # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "The seed's chain rule over chunks of rows, each chunk's explicit Jacobians small enough to stay in cache."
     Q = w.shape[1]
     z = linear(x, w, b)                                                      # Z (M,Q)
     s = floor_probs(softmax(z))                                              # Σ (M,Q)
-    g = cross_entropy_grad(y, s)                                             # ∂L/∂Σ (M,Q), divided by the whole M
+    g = cross_entropy_grad(y, s, weights)                                    # ∂L/∂Σ (M,Q), divided by the whole M (times r, weighted)
     dz = torch.cat([torch.einsum('pq,pqrj->rj', g[c], J) for c, J in kronecker_chunks('softmax', s, cache_bytes)])   # ∂L/∂Z (M,Q)
     dwt = sum(torch.tensordot(dz[c], J, dims=2) for c, J in kronecker_chunks('w', x, cache_bytes, Q))               # Σ_pq dz_pq J_pqji -> (∂L/∂W)ᵀ (Q,N)
     db = sum(torch.einsum('pq,pqj->j', dz[c], J) for c, J in kronecker_chunks('b', dz, cache_bytes))                # (Q,)
-    return cross_entropy_from_logits(y, z), dwt.T, db
+    return cross_entropy_from_logits(y, z, weights), dwt.T, db
 
 # %% ../nbs/04_classifier.ipynb #4794808d
 @checks(which=choice(('softmax', 'w', 'b')), cache_bytes=positive(integer=True))
@@ -102,31 +104,38 @@ def row_chunks(n:int,     # rows in all
     return [slice(i, min(i + rows, n)) for i in range(0, n, rows)]
 
 # %% ../nbs/04_classifier.ipynb #19f2f312
-@checks(**BATCH)
+@checks(**BATCH, weights=row_weights())
 def grad_blockdiag(x,  # features X, (M,N)
                    y,  # one-hot labels Y, (M,Q)
                    w,  # weights W, (N,Q)
                    b,  # bias b, (Q,)
+                   weights=None,  # r (M,): each row's weight in the mean (Σ r = 1 over the whole set); None: 1/M
                   ) -> tuple:  # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "∂L/∂Σ through the per-sample softmax Jacobian blocks, then XᵀΔ and 1ᵀΔ."
     log_s = log_softmax(linear(x, w, b))                                # log Σ (M,Q): L needs it, Σ is its exp
     s = floor_probs(log_s.exp())
-    dz = torch.linalg.vecdot(cross_entropy_grad(y, s)[:, :, None], softmax_jacobian_blocks(s), dim=1)  # Σ_q G_pq J_pqj: (M,Q,1)·(M,Q,Q) -> (M,Q)
-    return (mean_nll(y, log_s), *linear_vjp(x, dz))
+    dz = torch.linalg.vecdot(cross_entropy_grad(y, s, weights)[:, :, None], softmax_jacobian_blocks(s), dim=1)  # Σ_q G_pq J_pqj: (M,Q,1)·(M,Q,Q) -> (M,Q)
+    return (mean_nll(y, log_s, weights), *linear_vjp(x, dz))
 
-@checks(**BATCH)
+@checks(**BATCH, weights=row_weights())
 def grad_closed(x,  # features X, (M,N)
                 y,  # one-hot labels Y, (M,Q)
                 w,  # weights W, (N,Q)
                 b,  # bias b, (Q,)
+                weights=None,  # r (M,): each row's weight in the mean (Σ r = 1 over the whole set); None: 1/M
                ) -> tuple:  # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "The fused gradient Δ = (Σ − Y)/M, then XᵀΔ and 1ᵀΔ."
-    loss, delta = cross_entropy_and_grad(y, linear(x, w, b))          # L and Δ = (Σ − Y)/M from one log_softmax
+    loss, delta = cross_entropy_and_grad(y, linear(x, w, b), weights) # L and Δ = (Σ − Y)/M (r ⊙ (Σ − Y) weighted) from one log_softmax
     return (loss, *linear_vjp(x, delta))                                # XᵀΔ, 1ᵀΔ
 
 GRADIENTS = dict(kronecker=grad_kronecker_chunked, blockdiag=grad_blockdiag, closed=grad_closed)
 
 # %% ../nbs/04_classifier.ipynb #736c566b
+def weights_of_mean(s:torch.Tensor,  # sample weights s (M,), checked: ≥ 0, not all 0
+                   ) -> torch.Tensor:    # r (M,), Σ r = 1
+    "The weight r_p = s_p/Σs of each row in a weighted mean."
+    return s / s.sum()
+
 CHUNK_BYTES = 4 * 2**20   # rows per chunk of loss_and_grads: about this many bytes of X
 
 @checks(n_features=positive(integer=True), itemsize=positive(integer=True))
@@ -137,7 +146,7 @@ def chunk_rows(n_features:int,  # N
     return max(1, CHUNK_BYTES // (n_features * itemsize))
 
 def batch_mean(sums,            # tensors: sums over this process's rows of the batch
-               m:int,           # those rows
+               m:int,           # those rows (or their weight)
                reduce=None,     # sums a tensor over the processes sharing the batch (all_reduce SUM); None: this process alone
               ) -> list:        # the means over the batch's rows, one per sum
     "Sums over a batch's rows divided by its rows: this process's, or, with `reduce`, every process's sums and rows added first, in one reduction."
@@ -146,28 +155,31 @@ def batch_mean(sums,            # tensors: sums over this process's rows of the 
     ends = np.cumsum([0] + [s.numel() for s in sums])
     return [(flat[i:j] / flat[-1]).view(s.shape) for s, i, j in zip(sums, ends[:-1], ends[1:])]
 
-@checks(**BATCH, strategy=choice(STRATEGIES), l2=positive(allow_zero=True))
+@checks(**BATCH, strategy=choice(STRATEGIES), l2=positive(allow_zero=True), sample_weight=row_weights())
 def loss_and_grads(x,                    # features X, (M,N)
                    y,                    # one-hot labels Y, (M,Q)
                    w,                    # weights W, (N,Q)
                    b,                    # bias b, (Q,)
                    strategy:str='closed',# one of STRATEGIES
                    l2:float=0.,          # λ ≥ 0: the objective adds (λ/2)‖W‖² (not the bias)
+                   sample_weight=None,   # s (M,) ≥ 0: the mean becomes Σ_p r_p ℓ_p with r = s/Σs; None: 1/M each
                    reduce=None,          # sums over processes (`batch_mean`): (x, y) is this process's part of the batch, possibly no rows
                   ) -> tuple:            # (L (0-d tensor), ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "The mean cross-entropy over (x, y) (plus (λ/2)‖W‖²) and its gradients, by `strategy`, accumulated over cache-sized chunks of rows."
     fn, M = GRADIENTS[strategy], len(x)
     if reduce is not None:                                              # the part's sums, added over the processes, then the penalty once
-        part = loss_and_grads(x, y, w, b, strategy) if M else (w.new_zeros(()), torch.zeros_like(w), torch.zeros_like(b))
-        loss, dw, db = batch_mean([t * M for t in part], M, reduce)
+        mass = M if sample_weight is None else sample_weight.sum().item()   # the part's rows, or their weight
+        part = loss_and_grads(x, y, w, b, strategy, 0., sample_weight) if mass else (w.new_zeros(()), torch.zeros_like(w), torch.zeros_like(b))
+        loss, dw, db = batch_mean([t * mass for t in part], mass, reduce)
         return (loss, dw, db) if l2 == 0 else (loss + l2 / 2 * (w * w).sum(), dw + l2 * w, db)
+    r = None if sample_weight is None else weights_of_mean(sample_weight.to(x))   # r = s/Σs
     chunks = [slice(0, M)] if strategy == 'kronecker' else row_chunks(M, chunk_rows(x.shape[1], x.element_size()))   # 'kronecker' chunks for its Jacobians
-    if len(chunks) == 1: loss, dw, db = fn(x, y, w, b)
+    if len(chunks) == 1: loss, dw, db = fn(x, y, w, b) if r is None else fn(x, y, w, b, r)
     else:
         loss = dw = db = 0
         for c in chunks:
-            share = (c.stop - c.start) / M                              # M_c / M
-            l, gw, gb = fn(x[c], y[c], w, b)
+            share = (c.stop - c.start) / M if r is None else 1         # M_c / M; weighted, the chunk's r already carries its share
+            l, gw, gb = fn(x[c], y[c], w, b) if r is None else fn(x[c], y[c], w, b, r[c])   # a path gets weights only when there are
             loss, dw, db = loss + share * l, dw + share * gw, db + share * gb
     return (loss, dw, db) if l2 == 0 else (loss + l2 / 2 * (w * w).sum(), dw + l2 * w, db)   # the penalty: (λ/2)‖W‖², λW
 
@@ -274,21 +286,22 @@ def sgd(model,        # the SoftmaxClassifier being trained
         strategy:str, # one of STRATEGIES
         l2:float=0.,  # λ of the penalty (λ/2)‖W‖²
         tol:float=0., # the gradient tolerance (gradient descent takes its steps regardless)
+        sample_weight=None,  # the batch's row weights s (m,), or None
         reduce=None,  # sums over the processes sharing the batch (`loss_and_grads`); None: this process alone
        ) -> tuple:    # (L before the step, new W, new b, {} : nothing more to record)
     "One step of gradient descent on the batch: W − η ∂L/∂W, b − η ∂L/∂b, out of place."
-    loss, dw, db = loss_and_grads(x, y, model.w, model.b, strategy, l2, reduce)
+    loss, dw, db = loss_and_grads(x, y, model.w, model.b, strategy, l2, sample_weight, reduce)
     return loss, torch.add(model.w, dw, alpha=-lr), torch.add(model.b, db, alpha=-lr), {}
 
-def newton(model, x, y, lr, strategy, l2=0., tol=0., reduce=None):
+def newton(model, x, y, lr, strategy, l2=0., tol=0., sample_weight=None, reduce=None):
     "One damped Newton step on the batch, `softmax_scratch.newton.newton_step` (a floor up, imported when first used); lr and strategy are not used."
     from softmax_scratch.newton import newton_step
-    return newton_step(x, y, model.w, model.b, l2, tol, reduce)
+    return newton_step(x, y, model.w, model.b, l2, tol, sample_weight, reduce)
 
-def newton_cg(model, x, y, lr, strategy, l2=0., tol=0., reduce=None):
+def newton_cg(model, x, y, lr, strategy, l2=0., tol=0., sample_weight=None, reduce=None):
     "One truncated Newton step (conjugate gradients on Hessian-vector products), `softmax_scratch.newton.newton_cg_step`."
     from softmax_scratch.newton import newton_cg_step
-    return newton_cg_step(x, y, model.w, model.b, l2, tol, reduce)
+    return newton_cg_step(x, y, model.w, model.b, l2, tol, sample_weight, reduce)
 
 SOLVERS = {'sgd': sgd, 'newton': newton, 'newton-cg': newton_cg}
 SECOND_ORDER = ('newton', 'newton-cg')   # solvers that take the whole batch, no learning rate, and count iterations (max_iter)
@@ -401,6 +414,12 @@ def _newton_ok(v, name, call, spec):
     if call.args['solver'] in SECOND_ORDER or name == 'batch_size': return None
     raise TypeError(f"{name}: expected a value for solver {call.args['solver']!r}, got None")
 
+def _sample_weight(v, name, call):
+    "Spec: None, or one weight per row of the features `x` (`row_weights`), in the model's dtype."
+    call.dims.setdefault('M', (len(call.args['x']), 'x'))
+    call.dtype = call.dtype or call.args['self'].dtype
+    return row_weights()(v, name, call)
+
 def _newton_batch(v, name, call):
     if v is not None and call.args['solver'] in SECOND_ORDER: raise ValueError(f"{name}: solver {call.args['solver']!r} takes the whole batch; leave batch_size None, got {v!r}")
     return _newton_ok(v, name, call, spec=positive(integer=True))
@@ -419,7 +438,7 @@ def _max_iter(v, name, call):
 @checks(x=_features, y=_labels, solver=choice(SOLVERS),
         epochs=_epochs, max_iter=_max_iter, lr=lambda v, name, call: _newton_ok(v, name, call, spec=positive()), batch_size=_newton_batch,
         valid=_valid, strategy=choice(STRATEGIES), l2=positive(allow_zero=True), tol=positive(),
-        shuffle=lambda v, name, call: check_bool(v, name), seed=lambda v, name, call: check_seed(v, name))
+        shuffle=lambda v, name, call: check_bool(v, name), seed=lambda v, name, call: check_seed(v, name), sample_weight=_sample_weight)
 def fit(self, x, y,
         epochs:int=None,          # passes of gradient descent over the training data (0: nothing happens)
         lr:float=None,            # learning rate η > 0 (the Newton solvers take none)
@@ -433,6 +452,7 @@ def fit(self, x, y,
         shuffle:bool=False,       # visit the rows in a new random order each epoch
         seed:int=None,            # seeds the shuffle
         progress:bool=True,       # show a progress bar (tqdm)
+        sample_weight=None,       # s (M,) ≥ 0: each batch's loss is the weighted mean Σ r_p ℓ_p, r = s/Σs over the batch
         reduce=None,              # sums a tensor over the processes training together (all_reduce SUM); None: this process has all the rows
         shard:tuple=None,         # with `reduce`: (rank, processes); x holds this rank's rows of every batch, `shard_rows`
        ) -> History:
@@ -442,6 +462,7 @@ def fit(self, x, y,
     if (reduce is None) != (shard is None): raise ValueError(f"reduce, shard: expected both or neither, got {reduce!r} and {shard!r}")
     if reduce is not None:
         if shuffle: raise ValueError("shuffle: each process holds fixed rows of each batch; shuffle the data before sharding it, got shuffle=True")
+        if sample_weight is not None: raise ValueError("sample_weight: weighted training across processes is not supported; train in one process, or repeat rows in the data")
         n = round(reduce(torch.tensor(float(n), dtype=torch.float64)).item())
     step, batch_size = SOLVERS[solver], batch_size or n                      # (defaults here: inner calls skip the specs)
     epochs = (max_iter or 100) if solver in SECOND_ORDER else epochs
@@ -449,6 +470,8 @@ def fit(self, x, y,
         parts = [len(r) for r in shard_rows(n, batch_size, *shard)]
         if sum(parts) != len(x): raise ValueError(f"x: rank {shard[0]} of {shard[1]} holds {sum(parts)} of the {n} rows in batches of {batch_size}, got {len(x)}")
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    if sample_weight is not None: sample_weight = sample_weight.to(x)
+    mass = n if sample_weight is None else sample_weight.sum().item()         # what an epoch's loss is the mean over
     hist = self.history = History()
     bar = tqdm(range(epochs), desc='fit', unit='epoch', disable=not progress, leave=False)
     start = best = first = (self.w, self.b)   # the parameters at the start of this epoch, of the best epoch, of training
@@ -461,15 +484,19 @@ def fit(self, x, y,
                 for j, rows in enumerate(_batches(len(x), batch_size, order, parts)):
                     if caught: break
                     xb, yb = x[rows], y[rows]
-                    loss, w, b, record = step(self, xb, yb, lr, strategy, l2, tol, **({} if reduce is None else dict(reduce=reduce)))   # the loss before this batch's update
+                    sw = None if sample_weight is None else sample_weight[rows]
+                    share = (len(yb) if parts is None else min(batch_size, n - j * batch_size)) if sw is None else sw.sum().item()   # the batch's rows (on every process), or its weight
+                    if share == 0: continue                                      # rows of weight zero move nothing
+                    extra = {**({} if sw is None else dict(sample_weight=sw)), **({} if reduce is None else dict(reduce=reduce))}   # passed only when given
+                    loss, w, b, record = step(self, xb, yb, lr, strategy, l2, tol, **extra)   # the loss before this batch's update
                     loss = loss.item()
                     if not math.isfinite(loss):
                         return self._diverged(epoch, lr, "the loss stopped being finite", (prev, start, best, first), x, valid)
-                    total += loss * (len(yb) if parts is None else min(batch_size, n - j * batch_size))   # the batch's rows, on every process
+                    total += loss * share
                     prev = (self.w, self.b)
                     self.w, self.b = w, b
                 if caught: raise KeyboardInterrupt              # the epoch was not completed: it is dropped below
-                hist.train_loss.append(total / n)
+                hist.train_loss.append(total / mass)
                 for k, v in record.items(): hist.solver.setdefault(k, []).append(v)
                 if valid is not None:
                     try: hist.valid_loss.append(self.evaluate(*valid, l2)); hist.valid_acc.append(self.accuracy(*valid))

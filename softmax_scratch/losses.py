@@ -9,7 +9,7 @@ __all__ = ['cross_entropy', 'cross_entropy_from_logits', 'mean_nll', 'cross_entr
 # %% ../nbs/02_cross_entropy.ipynb #c1618165
 import math
 import torch
-from .validate import checks, floats, labels
+from .validate import checks, floats, labels, row_weights
 from .softmax import log_softmax
 
 # %% ../nbs/02_cross_entropy.ipynb #fb8080e0
@@ -21,27 +21,32 @@ def cross_entropy(y_true,  # one-hot labels Y, (M,Q)
     return -torch.xlogy(y_true, y_pred).sum() / len(y_true)
 
 # %% ../nbs/02_cross_entropy.ipynb #2fb11b8c
-@checks(z=floats('M Q'), y_true=labels('M Q'))
+@checks(z=floats('M Q'), y_true=labels('M Q'), weights=row_weights())
 def cross_entropy_from_logits(y_true,  # one-hot labels Y, (M,Q)
                               z,       # logits Z, (M,Q)
+                              weights=None,  # r (M,): each row's weight in the mean; None: 1/M
                              ) -> torch.Tensor:  # scalar
     "Mean cross-entropy computed from logits through `log_softmax`, finite for any finite logits."
-    return mean_nll(y_true, log_softmax(z))
+    return mean_nll(y_true, log_softmax(z), weights)
 
-@checks(log_s=floats('M Q', log_probs=True), y_true=labels('M Q'))
+@checks(log_s=floats('M Q', log_probs=True), y_true=labels('M Q'), weights=row_weights())
 def mean_nll(y_true,  # one-hot labels Y, (M,Q)
              log_s,   # log-probabilities log Σ, (M,Q)
+             weights=None,  # r (M,): each row's weight in the mean (Σ_p r_p ℓ_p); None: 1/M
             ) -> torch.Tensor:  # scalar
     "The mean negative log-likelihood −(1/M) Σ Y ⊙ log Σ, from the log-probabilities."
-    return -(torch.where(y_true > 0, y_true * log_s, 0.) / len(y_true)).sum()     # Y_pq = 0 adds 0, even where log Σ_pq = −∞
+    t = torch.where(y_true > 0, y_true * log_s, 0.)                              # Y_pq = 0 adds 0, even where log Σ_pq = −∞
+    return -(t / len(y_true)).sum() if weights is None else -(t * weights[:, None]).sum()
 
 # %% ../nbs/02_cross_entropy.ipynb #4a548cdb
-@checks(y_pred=floats('M Q', probs=True), y_true=labels('M Q'))
+@checks(y_pred=floats('M Q', probs=True), y_true=labels('M Q'), weights=row_weights())
 def cross_entropy_grad(y_true,  # one-hot labels Y, (M,Q)
                        y_pred,  # predicted probabilities Ŷ, (M,Q)
+                       weights=None,  # r (M,): each row's weight in the mean; None: 1/M
                       ) -> torch.Tensor:  # (M,Q): ∂L/∂Ŷ
-    "Gradient of the mean cross-entropy with respect to the probabilities, −(Y ⊘ Ŷ)/M."
-    return torch.where(y_true != 0, y_true / y_pred, 0.0) / -len(y_true)   # 0 where Y is 0, even if Ŷ is 0 too
+    "Gradient of the mean cross-entropy with respect to the probabilities, −(Y ⊘ Ŷ)/M (−r ⊙ (Y ⊘ Ŷ) weighted)."
+    g = torch.where(y_true != 0, y_true / y_pred, 0.0)                       # 0 where Y is 0, even if Ŷ is 0 too
+    return g / -len(y_true) if weights is None else g * -weights[:, None]
 
 # %% ../nbs/02_cross_entropy.ipynb #0652e4fd
 @checks(y_pred=floats('M Q', probs=True), y_true=labels('M Q'))
@@ -52,12 +57,13 @@ def cross_entropy_logits_grad(y_true,  # one-hot labels Y, (M,Q)
     return (y_pred - y_true) / len(y_true)
 
 # %% ../nbs/02_cross_entropy.ipynb #edb23a67
-@checks(z=floats('M Q'), y_true=labels('M Q'))
+@checks(z=floats('M Q'), y_true=labels('M Q'), weights=row_weights())
 def cross_entropy_and_grad(y_true,  # one-hot labels Y, (M,Q)
                            z,       # logits Z, (M,Q)
+                           weights=None,  # r (M,): each row's weight in the mean, Δ = r ⊙ (Σ − Y); None: 1/M
                           ) -> tuple:  # (L as a 0-d tensor, ∂L/∂Z (M,Q))
     "The mean cross-entropy of softmax(Z) and its gradient (Σ − Y)/M with respect to Z, from one log_softmax."
     log_s = log_softmax(z)                                    # log Σ
     above_half = log_s > -math.log(2)                         # only a row's dominant class can have Σ > ½
     delta = torch.where(above_half, torch.expm1(log_s) + (1 - y_true), log_s.exp() - y_true)   # there Σ − Y = (Σ − 1) + (1 − Y)
-    return mean_nll(y_true, log_s), delta / len(z)
+    return mean_nll(y_true, log_s, weights), delta / len(z) if weights is None else delta * weights[:, None]

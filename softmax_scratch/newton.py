@@ -9,38 +9,42 @@ __all__ = ['augment', 'hessian_explicit', 'hessian', 'hessian_product', 'hvp', '
 # %% ../nbs/04b_newton.ipynb #06ef425d
 import math
 import torch
-from .validate import checks, floats, labels, positive, check_fits
+from .validate import checks, floats, labels, positive, check_fits, row_weights
 from .softmax import softmax, softmax_jacobian, softmax_vjp
 from .losses import cross_entropy_from_logits
 from .linear import linear, linear_vjp
-from .classifier import BATCH, loss_and_grads, batch_mean, row_chunks, chunk_rows
+from .classifier import BATCH, loss_and_grads, batch_mean, weights_of_mean, row_chunks, chunk_rows
 
 # %% ../nbs/04b_newton.ipynb #bede405a
 def augment(x):  # features X, (M,N)
     "X̃ = [X, 1]: a column of ones appended, so that Z = X̃Θ with Θ = [W; bᵀ]."
     return torch.cat([x, x.new_ones(len(x), 1)], 1)
 
-@checks(**BATCH, l2=positive(allow_zero=True))
+@checks(**BATCH, l2=positive(allow_zero=True), sample_weight=row_weights())
 def hessian_explicit(x,  # features X, (M,N)
                      y,  # one-hot labels Y, (M,Q) (the Hessian does not depend on them)
                      w,  # weights W, (N,Q)
                      b,  # bias b, (Q,)
                      l2:float=0.,  # λ ≥ 0
+                     sample_weight=None,  # s (M,) ≥ 0: 1/M becomes r_p = s_p/Σs; None: 1/M
                     ) -> torch.Tensor:  # ((N+1)Q, (N+1)Q), rows and columns indexed (i, q) of Θ = [W; bᵀ]
     "H = (1/M) Σ_p (x̃_p x̃_pᵀ) ⊗ (diag σ_p − σ_p σ_pᵀ) + λ D ⊗ I, one Kronecker product per sample."
     (M, N), Q = x.shape, w.shape[1]
     xt, s = augment(x), softmax(linear(x, w, b))                                       # X̃ (M,N+1), Σ (M,Q)
-    H = sum(torch.kron(torch.outer(xt[p], xt[p]), softmax_jacobian(s[p])) for p in range(M)) / M   # the softmax notebook's diag σ − σσᵀ
+    terms = (torch.kron(torch.outer(xt[p], xt[p]), softmax_jacobian(s[p])) for p in range(M))   # the softmax notebook's diag σ − σσᵀ
+    if sample_weight is None: H = sum(terms) / M
+    else: r = weights_of_mean(sample_weight.to(x)); H = sum(r[p] * t for p, t in enumerate(terms))
     penalty = torch.cat([x.new_full((N,), l2), x.new_zeros(1)])                       # λ on W's rows, 0 on b's
     return H + torch.kron(torch.diag(penalty), torch.eye(Q, dtype=x.dtype, device=x.device))
 
 # %% ../nbs/04b_newton.ipynb #b70318e2
-@checks(**BATCH, l2=positive(allow_zero=True))
+@checks(**BATCH, l2=positive(allow_zero=True), sample_weight=row_weights())
 def hessian(x,  # features X, (M,N)
             y,  # one-hot labels Y, (M,Q) (the Hessian does not depend on them)
             w,  # weights W, (N,Q)
             b,  # bias b, (Q,)
             l2:float=0.,  # λ ≥ 0
+            sample_weight=None,  # s (M,) ≥ 0: 1/M becomes r_p = s_p/Σs; None: 1/M
             reduce=None,  # sums over processes (`batch_mean`): (x, y) is this process's part of the batch, possibly no rows
            ) -> torch.Tensor:  # ((N+1)Q, (N+1)Q), indexed (i, q) of Θ = [W; bᵀ]
     "H = (1/M)[Q weighted Gram matrices X̃ᵀdiag(Σ_:q)X̃ on the diagonal blocks − KᵀK] + λ D ⊗ I, with K = X̃ face-split Σ."
@@ -48,10 +52,11 @@ def hessian(x,  # features X, (M,N)
     check_fits(((N + 1) * Q) ** 2 * x.element_size(), 'x', f"the ({(N + 1) * Q}, {(N + 1) * Q}) Hessian")
     xt, s = augment(x), softmax(linear(x, w, b))                                       # X̃ (M,N+1), Σ (M,Q)
     K = (xt[:, :, None] * s[:, None, :]).reshape(M, (N + 1) * Q)                      # K_p,(i,q) = x̃_pi σ_pq
-    H = -(K.T @ K)                                                                     # −KᵀK ((N+1)Q, (N+1)Q)
-    grams = (K.T @ xt).view(N + 1, Q, N + 1)                                          # [i,q,k] = Σ_p x̃_pi σ_pq x̃_pk: X̃ᵀdiag(Σ_:q)X̃, from K
+    Kr = K if sample_weight is None else K * sample_weight[:, None]                   # weighted: row p times s_p
+    H = -(Kr.T @ K)                                                                    # −KᵀK ((N+1)Q, (N+1)Q)
+    grams = (Kr.T @ xt).view(N + 1, Q, N + 1)                                          # [i,q,k] = Σ_p x̃_pi σ_pq x̃_pk: X̃ᵀdiag(Σ_:q)X̃, from K
     H.view(N + 1, Q, N + 1, Q).diagonal(dim1=1, dim2=3).add_(grams.permute(0, 2, 1))   # onto the blocks q = j
-    H = batch_mean([H], M, reduce)[0]                                                  # /M, or the processes' sums added, /their rows
+    H = batch_mean([H], M if sample_weight is None else sample_weight.sum().item(), reduce)[0]   # /M (/Σs), or the processes' sums added, /their rows
     H.diagonal()[:N * Q] += l2                                                         # λ on W's entries
     return H
 
@@ -67,26 +72,29 @@ def hessian_product(x,  # features X, (M,N), checked
                     s,  # probabilities Σ at Θ, (M,Q)
                     v,  # direction V, (N+1,Q)
                     l2:float=0.,  # λ ≥ 0
+                    sample_weight=None,  # s (M,) ≥ 0: the weighted mean Σ r_p ℓ_p, r = s/Σs; None: 1/M
                     reduce=None,  # sums over the processes sharing the batch (`batch_mean`); None: this process alone
                    ) -> torch.Tensor:  # HV, (N+1,Q)
     "HV = X̃ᵀ[Σ ⊙ (U − rowsum(Σ ⊙ U))]/M + λDV, U = X̃V: the linear layer forward on V, the softmax VJP, the linear layer's VJP."
     hw = hb = 0
     for c in row_chunks(len(x), chunk_rows(x.shape[1], x.element_size())):      # one chunk of X read once, both products while it is in cache
-        gw, gb = linear_vjp(x[c], softmax_vjp(s[c], linear(x[c], v[:-1], v[-1])))   # the softmax Jacobian is symmetric: its VJP is its JVP
+        u = softmax_vjp(s[c], linear(x[c], v[:-1], v[-1]))                       # the softmax Jacobian is symmetric: its VJP is its JVP
+        gw, gb = linear_vjp(x[c], u if sample_weight is None else u * sample_weight[c, None])   # weighted: row p times s_p
         hw, hb = hw + gw, hb + gb
-    hw, hb = batch_mean([hw, hb], len(x), reduce)                                # /M
+    hw, hb = batch_mean([hw, hb], len(x) if sample_weight is None else sample_weight.sum().item(), reduce)   # /M (/Σs)
     return torch.cat([hw + l2 * v[:-1], hb[None]])                               # λ on W's rows only
 
-@checks(**BATCH, v=_like_theta, l2=positive(allow_zero=True))
+@checks(**BATCH, v=_like_theta, l2=positive(allow_zero=True), sample_weight=row_weights())
 def hvp(x,  # features X, (M,N)
         y,  # one-hot labels Y, (M,Q) (unused: the Hessian does not depend on them)
         w,  # weights W, (N,Q)
         b,  # bias b, (Q,)
         v,  # direction V, shaped like Θ = [W; bᵀ]: (N+1,Q)
         l2:float=0.,  # λ ≥ 0
+        sample_weight=None,  # s (M,) ≥ 0: 1/M becomes r_p = s_p/Σs; None: 1/M
        ) -> torch.Tensor:  # HV, (N+1,Q)
     "The Hessian times a direction, X̃ᵀ[Σ ⊙ (U − rowsum(Σ ⊙ U))]/M + λDV with U = X̃V, without forming H."
-    return hessian_product(x, softmax(linear(x, w, b)), v, l2)
+    return hessian_product(x, softmax(linear(x, w, b)), v, l2, sample_weight)
 
 # %% ../nbs/04b_newton.ipynb #243700ce
 def null_projector(n_features:int,  # N
@@ -105,36 +113,39 @@ def line_search(x, y, w, b,  # the batch and the parameters Θ = [W; bᵀ], chec
                 L,             # the objective at Θ
                 g,             # its gradient, (N+1,Q)
                 d,             # the step, (N+1,Q): Θ − t·d for t = 1, ½, ¼, …
+                sample_weight=None,  # s (M,) ≥ 0, or None
                 reduce=None,   # sums over the processes sharing the batch (`batch_mean`); None: this process alone
                ) -> tuple:     # (new W, new b, t)
     "Armijo backtracking: the first t = 1, ½, ¼, … with L(Θ − td) ≤ L(Θ) − 10⁻⁴·t·gᵀd (only the loss is computed per trial)."
-    (M, N), slope, t = x.shape, (g * d).sum(), 1.0                               # gᵀd: the decrease the linear model predicts
+    N, slope, t = len(w), (g * d).sum(), 1.0                                     # gᵀd: the decrease the linear model predicts
+    mass, r = (len(x), None) if sample_weight is None else (sample_weight.sum().item(), weights_of_mean(sample_weight))   # M, or Σs and r = s/Σs
     while True:
         w_t, b_t = w - t * d[:N], b - t * d[N]
         if slope <= 1e3 * torch.finfo(x.dtype).eps * abs(L) or t < 1e-10: break      # below what L resolves: take the step
-        ce = batch_mean([M * cross_entropy_from_logits(y, linear(x, w_t, b_t))], M, reduce)[0]
+        ce = batch_mean([mass * cross_entropy_from_logits(y, linear(x, w_t, b_t), r)], mass, reduce)[0]
         if ce + l2 / 2 * (w_t * w_t).sum() <= L - 1e-4 * t * slope: break
         t /= 2
     return w_t, b_t, t
 
-@checks(**BATCH, l2=positive(allow_zero=True), tol=positive(allow_zero=True))
+@checks(**BATCH, l2=positive(allow_zero=True), tol=positive(allow_zero=True), sample_weight=row_weights())
 def newton_step(x,  # features X, (M,N)
                 y,  # one-hot labels Y, (M,Q)
                 w,  # weights W, (N,Q)
                 b,  # bias b, (Q,)
                 l2:float=0.,  # λ ≥ 0
                 tol:float=0., # no step when the gradient's largest entry is already ≤ tol
+                sample_weight=None,  # s (M,) ≥ 0: the weighted mean Σ r_p ℓ_p, r = s/Σs; None: 1/M
                 reduce=None,  # sums over the processes sharing the batch (`batch_mean`); None: this process alone
                ) -> tuple:  # (L before the step, new W, new b, {objective, grad_norm, step})
     "One damped Newton step: (H + P)d = ∇L on the complement of the null space, then t = 1, ½, ¼, … until L falls enough."
     (M, N), Q = x.shape, w.shape[1]
-    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, reduce)
+    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, sample_weight, reduce)
     g = torch.cat([dw, db[None]])                                                 # ∇L, shaped like Θ (N+1,Q)
     record = dict(objective=L.item(), grad_norm=g.abs().max().item(), step=0.)
     if record['grad_norm'] <= tol: return L, w, b, record                         # converged: no Hessian, no step
-    H = hessian(x, y, w, b, l2, reduce) + null_projector(N, Q, l2, x.dtype, x.device)
+    H = hessian(x, y, w, b, l2, sample_weight, reduce) + null_projector(N, Q, l2, x.dtype, x.device)
     d = torch.linalg.solve(H, g.reshape(-1)).reshape(N + 1, Q)
-    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, reduce)
+    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, sample_weight, reduce)
     return L, w, b, record
 
 # %% ../nbs/04b_newton.ipynb #0959c986
@@ -157,22 +168,23 @@ def conjugate_gradient(hv,             # v -> Hv for a symmetric positive semide
         p = r + rr / rr_old * p                                                   # the next direction, conjugate to the previous ones
     return d, k
 
-@checks(**BATCH, l2=positive(allow_zero=True), tol=positive(allow_zero=True))
+@checks(**BATCH, l2=positive(allow_zero=True), tol=positive(allow_zero=True), sample_weight=row_weights())
 def newton_cg_step(x,  # features X, (M,N)
                    y,  # one-hot labels Y, (M,Q)
                    w,  # weights W, (N,Q)
                    b,  # bias b, (Q,)
                    l2:float=0.,  # λ ≥ 0
                    tol:float=0., # no step when the gradient's largest entry is already ≤ tol
+                   sample_weight=None,  # s (M,) ≥ 0: the weighted mean Σ r_p ℓ_p, r = s/Σs; None: 1/M
                    reduce=None,  # sums over the processes sharing the batch (`batch_mean`); None: this process alone
                   ) -> tuple:  # (L before the step, new W, new b, {objective, grad_norm, step, cg})
     "One truncated Newton step: Hd = ∇L by conjugate gradients on Hessian-vector products (H never formed), then the line search."
-    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, reduce)
+    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, sample_weight, reduce)
     g = torch.cat([dw, db[None]])                                                 # ∇L, shaped like Θ (N+1,Q)
     record = dict(objective=L.item(), grad_norm=g.abs().max().item(), step=0., cg=0)
     if record['grad_norm'] <= tol: return L, w, b, record                         # converged: no step
     s, norm = softmax(linear(x, w, b)), g.norm().item()                           # Σ at Θ: every product Hv below uses it
     eta = min(0.5, math.sqrt(norm))                                               # the forcing term
-    d, record['cg'] = conjugate_gradient(lambda v: hessian_product(x, s, v, l2, reduce), g, max(eta * norm, tol / 2), g.numel())
-    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, reduce)
+    d, record['cg'] = conjugate_gradient(lambda v: hessian_product(x, s, v, l2, sample_weight, reduce), g, max(eta * norm, tol / 2), g.numel())
+    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, sample_weight, reduce)
     return L, w, b, record

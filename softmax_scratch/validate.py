@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['FLOAT_DTYPES', 'shape_of', 'as_tensor', 'NonFiniteError', 'check_finite', 'as_floats', 'check_positive', 'check_seed',
            'check_fits', 'check_choice', 'check_bool', 'canonical_device', 'as_device', 'check_range', 'as_features',
-           'one_hot', 'as_labels', 'trusted', 'checks', 'match_shape', 'floats', 'labels', 'check_logits',
-           'finite_logits', 'positive', 'choice', 'subset']
+           'one_hot', 'as_labels', 'trusted', 'checks', 'match_shape', 'floats', 'labels', 'row_weights',
+           'check_logits', 'finite_logits', 'positive', 'choice', 'subset']
 
 # %% ../nbs/00_validate.ipynb #80db1e0b
 from contextlib import contextmanager
@@ -298,6 +298,23 @@ def labels(shape:str='M Q'):   # expected shape in letters
         if bad.any():
             r = int(bad.nonzero()[0])
             raise ValueError(f"{name}: expected label rows of non-negative values summing to 1, got row {r} = {t[r].tolist()}")
+        return t
+    return spec
+
+def row_weights(shape:str='M'):   # expected shape in letters
+    "Spec: None, or one weight per row: finite, non-negative, not all zero, converted to the call's dtype (only their ratios matter)."
+    def spec(a, name, call):
+        if a is None: return None
+        t = as_tensor(a, name)
+        if t.dtype == torch.bool: raise TypeError(f"{name}: expected numeric weights, got booleans")
+        t = check_finite(t.to(call.dtype or torch.float64), name)
+        match_shape(t, shape, name, call)
+        if t.min() < 0:
+            r = int((t < 0).nonzero()[0])
+            raise ValueError(f"{name}: expected non-negative weights, got {t[r].item():g} in row {r}")
+        total = t.sum().item()
+        if total == 0: raise ValueError(f"{name}: expected at least one positive weight, got all zeros")
+        if not math.isfinite(total): raise ValueError(f"{name}: expected weights whose sum is finite in {t.dtype}, got a sum that overflows")
         return t
     return spec
 
