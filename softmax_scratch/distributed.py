@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['PeerLost', 'RankError', 'all_reduce_sum', 'free_port', 'launch', 'evaluate', 'train_part', 'all_reduce_max',
-           'check_layout', 'job_rows', 'train', 'fit']
+           'check_layout', 'job_rows', 'train', 'fit', 'all_reduce_seconds', 'speedup', 'probe']
 
 # %% ../nbs/09_distributed.ipynb #a17e0004
-import dataclasses, datetime, multiprocessing, multiprocessing.connection, os, signal, socket, time
+import dataclasses, datetime, multiprocessing, multiprocessing.connection, os, signal, socket, threading, time
 import numpy as np
 import torch
 from .validate import one_hot, check_positive
@@ -51,6 +51,8 @@ def _worker(rank, nproc, port, timeout, threads, conn, fn, args):
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(nproc),
                       GLOO_SOCKET_IFNAME=_loopback())
     torch.set_num_threads(threads)
+    from tqdm import tqdm
+    tqdm.set_lock(threading.RLock())                # a thread lock: tqdm's default also makes a named semaphore, useless across spawned processes
     try:
         dist.init_process_group('gloo', rank=rank, world_size=nproc, timeout=datetime.timedelta(seconds=timeout))
         out = fn(*args)
@@ -88,6 +90,8 @@ def launch(fn,                # a function importable by name (module level); ra
             if first_failure is None and any(o != 'ok' for o, _ in done.values()): first_failure = now
             if first_failure is not None and now > first_failure + timeout + 5:   # the rest had their timeout to notice
                 for r in set(range(nproc)) - set(done): done[r] = ('hung', f"did not stop within {timeout:g} s of the failure; terminated")
+        for r, p in enumerate(procs):               # all reported: let them leave the group and run their exit handlers
+            if done[r][0] != 'hung': p.join(timeout)
     finally:
         for p in procs:
             if p.is_alive(): p.kill()
@@ -176,6 +180,8 @@ def train(jobs:list,          # as for `train_part`
     if nproc == 1 and not torchrun: parts = _train_alone(jobs)
     elif torchrun:
         import torch.distributed as dist
+        if os.environ.get('MASTER_ADDR') in ('127.0.0.1', 'localhost') and 'GLOO_SOCKET_IFNAME' not in os.environ:
+            os.environ['GLOO_SOCKET_IFNAME'] = _loopback()   # a one-machine rendezvous: gloo's connections stay on the loopback interface
         if not dist.is_initialized(): dist.init_process_group('gloo', timeout=datetime.timedelta(seconds=timeout))
         parts = train_part(jobs)
     else: parts = launch(train_part, nproc, jobs, timeout=timeout, threads=threads)
@@ -212,3 +218,56 @@ def fit(data,               # a built-in data set (DATASETS) or a data file (`re
        ) -> tuple:          # (SoftmaxClassifier, History, dict(train_loss, train_acc))
     "`SoftmaxClassifier.fit` on `nproc` processes, each holding its rows of every batch; the same trajectory as one process."
     return train([dict(data=data, label=label, seed=seed, fit=fit_kwargs)], nproc, timeout, threads)[0]
+
+# %% ../nbs/09_distributed.ipynb #a17e0031
+def all_reduce_seconds(n_bytes,   # the message: bytes each process contributes
+                       nproc,     # K (an int or an array of them)
+                       alpha,     # seconds of latency per message
+                       beta,      # bytes per second of one link
+                      ):
+    "Ring all-reduce: 2(K−1) messages of n/K bytes each (a reduce-scatter, then an all-gather); nothing for K = 1."
+    k = np.asarray(nproc, dtype=np.float64)
+    return 2 * (k - 1) * (alpha + n_bytes / (k * beta))
+
+def speedup(parallel,   # seconds of the step's work that K processes share (one process: all of it)
+            serial,     # seconds every process does whole (the Newton solve)
+            n_bytes,    # bytes all-reduced per step
+            nproc,      # K (an int or an array)
+            alpha, beta,# the link, as for `all_reduce_seconds`
+           ):
+    "T(1)/T(K) for one step: (P + S) / (P/K + S + all-reduce)."
+    k = np.asarray(nproc, dtype=np.float64)
+    return (parallel + serial) / (parallel / k + serial + all_reduce_seconds(n_bytes, k, alpha, beta))
+
+# %% ../nbs/09_distributed.ipynb #a17e0033
+def probe(sizes:list,         # all-reduce message sizes, in float64 values
+          rows:int,           # M of the synthetic problem whose steps are timed
+          features:int,       # N
+          classes:int,        # Q
+          batch_sizes:list,   # rows per step, one timing each (None: the whole set)
+          repeats:int=5,      # timings per size; the median is kept
+          steps:int=8,        # SGD steps per timing
+         ) -> dict:           # all_reduce: seconds per size; step: seconds per SGD step per batch size (rank 0's clock)
+    "Run on every process of `launch`: time gloo all_reduce of float64 messages of each size, then `fit`'s SGD step on random data sharded over the processes."
+    import torch.distributed as dist
+    rank, nproc = dist.get_rank(), dist.get_world_size()
+    out = dict(all_reduce=[], step=[])
+    for n in sizes:
+        t, times = torch.zeros(int(n), dtype=torch.float64), []
+        all_reduce_sum(t)                                                  # warm-up: connections, buffers
+        for _ in range(repeats):
+            dist.barrier(); start = time.perf_counter(); all_reduce_sum(t); times.append(time.perf_counter() - start)
+        out['all_reduce'].append(float(np.median(times)))
+    g = torch.Generator().manual_seed(0)
+    x, labels = torch.randn(rows, features, generator=g, dtype=torch.float64), torch.randint(classes, (rows,), generator=g)
+    y = one_hot(labels, classes)
+    for batch in batch_sizes:
+        idx = torch.as_tensor(_rows_of(rows, batch, rank, nproc))
+        xk, yk, epochs = x[idx], y[idx], max(1, steps * (batch or rows) // rows)
+        model, times = SoftmaxClassifier(features, classes, seed=0), []
+        for _ in range(repeats):
+            dist.barrier(); start = time.perf_counter()
+            model.fit(xk, yk, epochs, 1e-3, batch, reduce=all_reduce_sum, shard=(rank, nproc), progress=False)
+            times.append((time.perf_counter() - start) / (epochs * -(-rows // (batch or rows))))
+        out['step'].append(float(np.median(times)))
+    return out

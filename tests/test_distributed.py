@@ -62,12 +62,21 @@ def test_a_failed_rank_stops_the_others_within_the_timeout(how, k, victim):
     assert all('all_reduce failed' in why for why in e.value.others.values()), e.value.others   # they stopped by themselves
     assert time.monotonic() - t < 15 + 20                                                      # the timeout and process start
 
+def _cli(*argv, torchrun:int=0, cwd=None):
+    "The command line in a fresh interpreter (so the stderr of its exit, resource tracker included, is seen); under torchrun with that many processes."
+    import subprocess, sys, softmax_scratch
+    from softmax_scratch.distributed import free_port
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join(filter(None, [os.path.dirname(os.path.dirname(softmax_scratch.__file__)), os.environ.get('PYTHONPATH')]))}
+    head = ['-m', 'torch.distributed.run', '--nnodes', '1', '--nproc-per-node', str(torchrun), '--rdzv-backend', 'c10d',
+            '--rdzv-endpoint', f'127.0.0.1:{free_port()}'] if torchrun else []
+    return subprocess.run([sys.executable, *head, '-m', 'softmax_scratch.cli', *argv], capture_output=True, text=True, timeout=120, env=env, cwd=cwd)
+
 def test_cli_nproc_2_saves_the_checkpoint_of_nproc_1(tmp_path, capsys):
     argv = ['train', '--dataset', 'iris', '--epochs', '5', '--lr', '0.1', '--batch-size', '16', '--l2', '0.01']
     assert main(argv + ['--save', str(tmp_path/'m1.npz')]) == 0
-    assert main(argv + ['--nproc', '2', '--save', str(tmp_path/'m2.npz')]) == 0
-    out = capsys.readouterr().out
-    assert 'on 2 processes' in out and out.count('wrote') == 2
+    run = _cli(*argv, '--nproc', '2', '--save', str(tmp_path/'m2.npz'))
+    assert run.returncode == 0 and run.stderr == '', run.stderr[-2000:]                      # nothing at exit: no leaked semaphore
+    assert 'on 2 processes' in run.stdout and run.stdout.count('wrote') == 1
     a, b = np.load(tmp_path/'m1.npz'), np.load(tmp_path/'m2.npz')
     assert rel(a['w'], b['w']) <= 1e-12 and rel(a['b'], b['b']) <= 1e-12
 
@@ -80,8 +89,22 @@ def test_cli_data_errors_are_one_line(tmp_path, capsys):
              (['--nproc', '0'], 2, '--nproc'),
              (['--nproc', '86'], 2, '--nproc: 86 processes for 85 rows'),
              (['--nproc', '3', '--batch-size', '2'], 2, '--batch-size: 2 rows per step cannot be shared by 3 processes'),
-             (['--data', str(tmp_path/'bad.csv'), '--label', 'y', '--nproc', '2', '--batch-size', '41'], 1, 'rank 1 failed: ValueError')]
+            ]
     for argv, code, frag in cases:
         assert main(['train', '--epochs', '1', *argv]) == code, argv
         err = capsys.readouterr().err.strip()
         assert frag in err and '\n' not in err, (argv, err)
+    run = _cli('train', '--epochs', '1', '--data', str(tmp_path/'bad.csv'), '--label', 'y', '--nproc', '2', '--batch-size', '41')
+    err = run.stderr.strip()                                                                  # the whole stderr, to the process's exit
+    assert run.returncode == 1 and 'rank 1 failed: ValueError' in err and '\n' not in err, err
+
+def test_torchrun_saves_the_checkpoint_of_nproc_1(tmp_path):
+    "The command line as one rank of a torchrun group (rendezvous on 127.0.0.1, gloo on the loopback): rank 0 prints and saves what one process saves."
+    argv = ['train', '--dataset', 'iris', '--epochs', '5', '--lr', '0.1', '--batch-size', '16', '--l2', '0.01']
+    assert main(argv + ['--save', str(tmp_path/'m1.npz')]) == 0
+    run = _cli(*argv, '--save', str(tmp_path/'mt.npz'), torchrun=2, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.count('on 2 processes') == 1 and run.stdout.count('wrote') == 1, run.stdout   # rank 0 alone speaks
+    assert 'leaked' not in run.stderr, run.stderr[-2000:]
+    a, b = np.load(tmp_path/'m1.npz'), np.load(tmp_path/'mt.npz')
+    assert rel(a['w'], b['w']) <= 1e-12 and rel(a['b'], b['b']) <= 1e-12
