@@ -193,7 +193,8 @@ def loss_and_grads(x,                    # features X, (M,N)
     "The mean cross-entropy over (x, y) (plus (λ/2)‖W‖²) and its gradients, by `strategy`, accumulated over cache-sized chunks of rows."
     fn, M = GRADIENTS[strategy], len(x)
     chunks = [slice(0, M)] if strategy in ('kronecker', 'fused') else row_chunks(M, chunk_rows(x.shape[1], x.element_size()))   # 'kronecker' chunks for its Jacobians, 'fused' tiles its rows
-    if fn is grad_closed: loss, dw, db = grad_closed_chunked(x, y, w, b, chunks)   # 'closed' (unless replaced in GRADIENTS), lean
+    traced = any(t.requires_grad for t in (x, y, w, b))                    # differentiated through (autograd, torch.func): no out= buffers
+    if fn is grad_closed and not traced: loss, dw, db = grad_closed_chunked(x, y, w, b, chunks)   # 'closed' (unless replaced in GRADIENTS), lean
     elif len(chunks) == 1: loss, dw, db = fn(x, y, w, b)
     else:
         loss = dw = db = 0
