@@ -78,7 +78,7 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     "The `softmax-scratch` command line."
     from softmax_scratch.data import DATASETS
-    from softmax_scratch.classifier import STRATEGIES, SOLVERS
+    from softmax_scratch.classifier import STRATEGIES, SOLVERS, COMPILED
     from softmax_scratch.compare import FRAMEWORKS
     p = _Parser(prog='softmax-scratch', description='Softmax regression from first principles: train it, and compare it with Keras, PyTorch and scikit-learn.',
                 epilog=EPILOG, formatter_class=_Help)
@@ -88,7 +88,7 @@ def parser() -> argparse.ArgumentParser:
         q.add_argument('--epochs', type=_positive_int, help='epochs of minibatch gradient descent (default: 16)')
         q.add_argument('--lr', type=_positive_float, default=0.01, help='learning rate > 0 (default: %(default)s)')
         q.add_argument('--batch-size', type=_positive_int, default=28, help='rows per step, in order (default: %(default)s)')
-        q.add_argument('--strategy', choices=STRATEGIES, default='closed', help='gradient path of the scratch model (default: %(default)s)')
+        q.add_argument('--strategy', choices=STRATEGIES + COMPILED, default='closed', help='gradient path of the scratch model (default: %(default)s)')
         q.add_argument('--seed', type=_seed, default=0, help='seeds the data and the initial weights (default: %(default)s)')
         q.add_argument('--l2', type=_non_negative_float, default=0., help='λ ≥ 0 of the penalty (λ/2)‖W‖² (default: %(default)s)')
         q.add_argument('--plot', type=Path, metavar='PATH', help='write a PNG of the loss curves to PATH')
