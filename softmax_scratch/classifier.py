@@ -6,8 +6,8 @@
 __all__ = ['STRATEGIES', 'COMPILED', 'BATCH', 'CACHE_BYTES', 'GRADIENTS', 'COMPILED_GRADIENTS', 'CHUNK_BYTES', 'LOG_HALF',
            'SOLVERS', 'SECOND_ORDER', 'EPOCHS', 'DIVERGENCE', 'strategy_spec', 'floor_probs', 'grad_kronecker',
            'grad_kronecker_chunked', 'kronecker_chunks', 'row_chunks', 'grad_blockdiag', 'grad_closed',
-           'weights_of_mean', 'chunk_rows', 'grad_closed_chunked', 'loss_and_grads', 'SoftmaxClassifier', 'sgd',
-           'newton', 'newton_cg', 'interrupts', 'History', 'shard_rows']
+           'weights_of_mean', 'chunk_rows', 'grad_closed_chunked', 'batch_mean', 'loss_and_grads', 'SoftmaxClassifier',
+           'sgd', 'newton', 'newton_cg', 'interrupts', 'History', 'shard_rows']
 
 # %% ../nbs/04_classifier.ipynb #0b833cf7
 import itertools, math, os, signal, stat, tempfile, threading, time, warnings, zipfile
@@ -193,7 +193,17 @@ def grad_closed_chunked(x,  # features X, (M,N), checked
         db.add_(d.sum(1))                                                       # += 1ᵀΔ
     return loss, dwt.T / M, db / M
 
-@checks(**BATCH, strategy=strategy_spec, l2=positive(allow_zero=True))
+def batch_mean(sums,            # tensors: sums over this process's rows of the batch
+               m:int,           # those rows (or their weight)
+               reduce=None,     # sums a tensor over the processes sharing the batch (all_reduce SUM); None: this process alone
+              ) -> list:        # the means over the batch's rows, one per sum
+    "Sums over a batch's rows divided by its rows: this process's, or, with `reduce`, every process's sums and rows added first, in one reduction."
+    if reduce is None: return [s / m for s in sums]
+    flat = reduce(torch.cat([s.reshape(-1) for s in sums] + [sums[0].new_full((1,), m)]))   # one message: the sums, then the rows
+    ends = np.cumsum([0] + [s.numel() for s in sums])
+    return [(flat[i:j] / flat[-1]).view(s.shape) for s, i, j in zip(sums, ends[:-1], ends[1:])]
+
+@checks(**BATCH, strategy=strategy_spec, l2=positive(allow_zero=True), sample_weight=row_weights())
 def loss_and_grads(x,                    # features X, (M,N)
                    y,                    # one-hot labels Y, (M,Q)
                    w,                    # weights W, (N,Q)
