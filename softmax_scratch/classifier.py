@@ -549,7 +549,7 @@ def fit(self, x, y,
                     loss, w, b, record = step(self, xb, yb, lr, strategy, l2, tol, **extra)   # the loss before each batch's update
                     loss = loss.item() if loss.dim() == 0 else loss.tolist()          # one host synchronisation per call
                     if not all(map(math.isfinite, loss if whole else [loss])):
-                        return self._diverged(epoch, lr, "the loss stopped being finite", (start if whole else prev, start, best, first), x, valid)
+                        return self._diverged(epoch, lr, "the loss stopped being finite", (start if whole else prev, start, best, first), x, valid, reduce)
                     total += sum(l * len(range(i, min(i + batch_size, len(yb)))) for l, i in zip(loss, range(0, len(yb), batch_size))) if whole else loss * share
                     prev = (self.w, self.b)
                     self.w, self.b = w, b
@@ -559,11 +559,11 @@ def fit(self, x, y,
                 if valid is not None:
                     try: hist.valid_loss.append(self.evaluate(*valid, l2)); hist.valid_acc.append(self.accuracy(*valid))
                     except NonFiniteError:
-                        return self._diverged(epoch, lr, "the validation logits overflow", (start, best, first), x, valid)
+                        return self._diverged(epoch, lr, "the validation logits overflow", (start, best, first), x, valid, reduce)
                 hist.seconds.append(time.perf_counter() - t0)
                 if hist.train_loss[-1] > DIVERGENCE * min(hist.train_loss):
                     return self._diverged(epoch, lr, f"the loss grew to {hist.train_loss[-1]:.3g}, more than {DIVERGENCE:g} times "
-                                                     f"the best so far ({min(hist.train_loss):.3g})", (best, first), x, valid)
+                                                     f"the best so far ({min(hist.train_loss):.3g})", (best, first), x, valid, reduce)
                 if hist.train_loss[-1] == min(hist.train_loss): best = start
                 bar.set_postfix(loss=f"{hist.train_loss[-1]:.4f}", **({'valid_loss': f"{hist.valid_loss[-1]:.4f}"} if hist.valid_loss else {}))
                 if record.get('grad_norm', math.inf) <= tol: hist.converged = True; break
@@ -575,14 +575,16 @@ def fit(self, x, y,
             return hist
         finally: bar.close()
     if not (torch.isfinite(self.w).all() and torch.isfinite(self.b).all()):
-        return self._diverged(epochs - 1, lr, "the parameters stopped being finite", (prev, start, best, first), x, valid)
+        return self._diverged(epochs - 1, lr, "the parameters stopped being finite", (prev, start, best, first), x, valid, reduce)
     return hist
 
 @patch_to(SoftmaxClassifier)
-def _diverged(self, epoch, lr, why, candidates, x, valid) -> History:
-    "Restore the first of `candidates` whose logits on the data are finite, record and warn (once) why training stopped."
+def _diverged(self, epoch, lr, why, candidates, x, valid, reduce=None) -> History:
+    "Restore the first of `candidates` whose logits on the data are finite (on every process's rows, with `reduce`), record and warn (once) why training stopped."
     def usable(p):
-        return p is not None and all(torch.isfinite(linear(d, *p)).all() for d in (x, *(valid[:1] if valid else ())))
+        if p is None: return False
+        bad = sum(not torch.isfinite(linear(d, *p)).all() for d in (x, *(valid[:1] if valid else ())))
+        return (bad if reduce is None else reduce(torch.tensor(float(bad), dtype=torch.float64)).item()) == 0   # every process decides alike
     self.w, self.b = next((p for p in candidates if usable(p)), candidates[-1])
     h = self.history
     h.stopped = (f"diverged in epoch {epoch + 1}: {why}; parameters restored to the last ones with finite logits on the data. "
