@@ -352,9 +352,9 @@ def newton(model, x, y, lr, strategy, l2=0., tol=0., sample_weight=None, reduce=
     return newton_step(x, y, model.w, model.b, l2, tol, sample_weight, reduce)
 
 def newton_cg(model, x, y, lr, strategy, l2=0., tol=0., sample_weight=None, reduce=None):
-    "One truncated Newton step (conjugate gradients on Hessian-vector products), `softmax_scratch.newton.newton_cg_step`."
-    from softmax_scratch.newton import newton_cg_step
-    return newton_cg_step(x, y, model.w, model.b, l2, tol, sample_weight, reduce)
+    "One truncated Newton step (conjugate gradients on Hessian-vector products), `softmax_scratch.newton.newton_step(..., hessian_free=True)`."
+    from softmax_scratch.newton import newton_step
+    return newton_step(x, y, model.w, model.b, l2, tol, sample_weight, reduce, hessian_free=True)
 
 SOLVERS = {'sgd': sgd, 'newton': newton, 'newton-cg': newton_cg}
 SECOND_ORDER = ('newton', 'newton-cg')   # solvers that take the whole batch, no learning rate, and count iterations (max_iter)

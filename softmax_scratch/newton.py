@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['augment', 'hessian_explicit', 'hessian', 'hessian_product', 'hvp', 'null_projector', 'line_search', 'newton_step',
-           'conjugate_gradient', 'newton_cg_step']
+           'conjugate_gradient', 'newton_cg_direction']
 
 # %% ../nbs/04b_newton.ipynb #06ef425d
 import math
 import torch
-from .validate import checks, floats, labels, positive, check_fits, row_weights
+from .validate import checks, floats, labels, positive, check_fits, check_bool, row_weights
 from .softmax import softmax, softmax_jacobian, softmax_vjp
 from .losses import cross_entropy_from_logits
 from .linear import linear, linear_vjp
@@ -127,7 +127,8 @@ def line_search(x, y, w, b,  # the batch and the parameters Θ = [W; bᵀ], chec
         t /= 2
     return w_t, b_t, t
 
-@checks(**BATCH, l2=positive(allow_zero=True), tol=positive(allow_zero=True), sample_weight=row_weights())
+@checks(**BATCH, l2=positive(allow_zero=True), tol=positive(allow_zero=True), sample_weight=row_weights(),
+        hessian_free=lambda v, name, call: check_bool(v, name))
 def newton_step(x,  # features X, (M,N)
                 y,  # one-hot labels Y, (M,Q)
                 w,  # weights W, (N,Q)
@@ -136,15 +137,18 @@ def newton_step(x,  # features X, (M,N)
                 tol:float=0., # no step when the gradient's largest entry is already ≤ tol
                 sample_weight=None,  # s (M,) ≥ 0: the weighted mean Σ r_p ℓ_p, r = s/Σs; None: 1/M
                 reduce=None,  # sums over the processes sharing the batch (`batch_mean`); None: this process alone
-               ) -> tuple:  # (L before the step, new W, new b, {objective, grad_norm, step})
+                hessian_free:bool=False,  # solve for d by conjugate gradients on Hessian-vector products (`newton_cg_direction`, below), never forming H
+               ) -> tuple:  # (L before the step, new W, new b, {objective, grad_norm, step; cg: products Hv, when hessian_free})
     "One damped Newton step: (H + P)d = ∇L on the complement of the null space, then t = 1, ½, ¼, … until L falls enough."
     (M, N), Q = x.shape, w.shape[1]
     L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, sample_weight, reduce)
     g = torch.cat([dw, db[None]])                                                 # ∇L, shaped like Θ (N+1,Q)
-    record = dict(objective=L.item(), grad_norm=g.abs().max().item(), step=0.)
+    record = dict(objective=L.item(), grad_norm=g.abs().max().item(), step=0., **({'cg': 0} if hessian_free else {}))
     if record['grad_norm'] <= tol: return L, w, b, record                         # converged: no Hessian, no step
-    H = hessian(x, y, w, b, l2, sample_weight, reduce) + null_projector(N, Q, l2, x.dtype, x.device)
-    d = torch.linalg.solve(H, g.reshape(-1)).reshape(N + 1, Q)
+    if hessian_free: d, record['cg'] = newton_cg_direction(x, w, b, g, l2, tol, sample_weight, reduce)
+    else:
+        H = hessian(x, y, w, b, l2, sample_weight, reduce) + null_projector(N, Q, l2, x.dtype, x.device)
+        d = torch.linalg.solve(H, g.reshape(-1)).reshape(N + 1, Q)
     w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, sample_weight, reduce)
     return L, w, b, record
 
@@ -168,23 +172,11 @@ def conjugate_gradient(hv,             # v -> Hv for a symmetric positive semide
         p = r + rr / rr_old * p                                                   # the next direction, conjugate to the previous ones
     return d, k
 
-@checks(**BATCH, l2=positive(allow_zero=True), tol=positive(allow_zero=True), sample_weight=row_weights())
-def newton_cg_step(x,  # features X, (M,N)
-                   y,  # one-hot labels Y, (M,Q)
-                   w,  # weights W, (N,Q)
-                   b,  # bias b, (Q,)
-                   l2:float=0.,  # λ ≥ 0
-                   tol:float=0., # no step when the gradient's largest entry is already ≤ tol
-                   sample_weight=None,  # s (M,) ≥ 0: the weighted mean Σ r_p ℓ_p, r = s/Σs; None: 1/M
-                   reduce=None,  # sums over the processes sharing the batch (`batch_mean`); None: this process alone
-                  ) -> tuple:  # (L before the step, new W, new b, {objective, grad_norm, step, cg})
-    "One truncated Newton step: Hd = ∇L by conjugate gradients on Hessian-vector products (H never formed), then the line search."
-    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, sample_weight, reduce)
-    g = torch.cat([dw, db[None]])                                                 # ∇L, shaped like Θ (N+1,Q)
-    record = dict(objective=L.item(), grad_norm=g.abs().max().item(), step=0., cg=0)
-    if record['grad_norm'] <= tol: return L, w, b, record                         # converged: no step
+def newton_cg_direction(x, w, b,   # the batch's features and Θ = [W; bᵀ], checked
+                        g,         # ∇L at Θ, (N+1,Q)
+                        l2:float, tol:float, sample_weight=None, reduce=None,   # as for `newton_step`
+                       ) -> tuple:  # (d ≈ H⁻¹∇L, products Hv used)
+    "The Newton direction by conjugate gradients on Hessian-vector products, stopped at ‖∇L − Hd‖ ≤ max(η‖∇L‖, tol/2), η = min(½, √‖∇L‖)."
     s, norm = softmax(linear(x, w, b)), g.norm().item()                           # Σ at Θ: every product Hv below uses it
     eta = min(0.5, math.sqrt(norm))                                               # the forcing term
-    d, record['cg'] = conjugate_gradient(lambda v: hessian_product(x, s, v, l2, sample_weight, reduce), g, max(eta * norm, tol / 2), g.numel())
-    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, sample_weight, reduce)
-    return L, w, b, record
+    return conjugate_gradient(lambda v: hessian_product(x, s, v, l2, sample_weight, reduce), g, max(eta * norm, tol / 2), g.numel())

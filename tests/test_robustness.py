@@ -31,7 +31,7 @@ from softmax_scratch.losses import cross_entropy, cross_entropy_and_grad, cross_
 from softmax_scratch.softmax import log_softmax, softmax, softmax_jacobian, softmax_jacobian_blocks, softmax_jacobian_full, \
     softmax_vjp
 from softmax_scratch.validate import as_features, as_labels, one_hot
-from softmax_scratch.newton import hessian, hvp, newton_step, newton_cg_step
+from softmax_scratch.newton import hessian, hvp, newton_step
 
 nan, inf = float('nan'), float('inf')
 TMP = Path(tempfile.mkdtemp(prefix='softmax-scratch-robustness-'))
@@ -236,7 +236,8 @@ CLF_ROWS = [
     ("hvp: v of the wrong shape",                 lambda: hvp(X, Y, W0, B0, torch.ones(3, 3, dtype=torch.float64)), ValueError, "v:"),
     ("newton_step: l2=-1",                        lambda: newton_step(X, Y, W0, B0, -1),          ValueError, "l2:"),
     ("newton_step: tol=-1",                       lambda: newton_step(X, Y, W0, B0, 0., -1.),     ValueError, "tol:"),
-    ("newton_cg_step: l2=nan",                    lambda: newton_cg_step(X, Y, W0, B0, nan),      ValueError, "l2:"),
+    ("newton_step (CG): l2=nan",                  lambda: newton_step(X, Y, W0, B0, nan, hessian_free=True), ValueError, "l2:"),
+    ("newton_step: hessian_free=1",               lambda: newton_step(X, Y, W0, B0, hessian_free=1), TypeError, "hessian_free:"),
     ("fit: lr=-0.1",                              lambda: fit(lr=-0.1),                           ValueError, "lr:"),
     ("fit: lr=inf",                               lambda: fit(lr=inf),                            ValueError, ("lr:", "inf")),
     ("fit: lr=NaN",                               lambda: fit(lr=nan),                            ValueError, ("lr:", "nan")),
