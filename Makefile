@@ -6,7 +6,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Named by what the install depends on, by content (nbdev_export rewrites pyproject.toml unchanged, so a date would not do).
+STAMP  := $(VENV)/.installed-$(shell cat settings.ini setup.py pyproject.toml constraints.txt 2>/dev/null | md5sum | cut -c1-12)
 LIB    := softmax_scratch
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONHASHSEED := 0
@@ -14,21 +15,25 @@ export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: setup demo test tests check-export check-clean check-readme readme notebooks docs docs-test bench clean
+.PHONY: setup demo test tests check-export check-clean check-readme readme notebooks docs docs-test screenshots bench clean
 
 # Re-run only when what the install depends on changed (a stamp, not a reinstall).
-$(STAMP): settings.ini setup.py pyproject.toml constraints.txt
+$(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[compare,dev]'
-	@touch $@
+	@rm -f $(VENV)/.installed*; touch $@
 
 setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/softmax-scratch compare
 
-test: $(STAMP) check-export check-clean check-readme tests docs-test
+# The quick checks first (the docs build reads what they check), then the pytest files and the docs build side by
+# side, two at a time (this machine's cores), the browser checks after the build; each prints its output when it ends.
+test: $(STAMP)
+	@$(MAKE) --no-print-directory check-export check-clean check-readme
+	@$(MAKE) --no-print-directory -j2 --output-sync=target tests docs-test
 
 # The library is generated from the notebooks: exporting again must change nothing.
 check-export: $(STAMP)
@@ -84,6 +89,11 @@ docs: $(DOCS_STAMP)
 docs-test: $(STAMP) $(DOCS_STAMP)
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(BIN)/python -m pytest tests/test_docs.py -q
+
+# The same checks, and a screenshot of every page at 1280 and 390 px in _docs/_screenshots/ (to look at a layout).
+screenshots: $(STAMP) $(DOCS_STAMP)
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_docs.py -q
 
 # The benchmark page's recorded run (minutes; run it on a quiet machine, then commit nbs/bench/).
 bench: $(STAMP)

@@ -6,8 +6,8 @@
 __all__ = ['STRATEGIES', 'COMPILED', 'BATCH', 'CACHE_BYTES', 'GRADIENTS', 'COMPILED_GRADIENTS', 'CHUNK_BYTES', 'LOG_HALF',
            'SOLVERS', 'SECOND_ORDER', 'EPOCHS', 'DIVERGENCE', 'strategy_spec', 'floor_probs', 'grad_kronecker',
            'grad_kronecker_chunked', 'kronecker_chunks', 'row_chunks', 'grad_blockdiag', 'grad_closed',
-           'weights_of_mean', 'chunk_rows', 'grad_closed_chunked', 'batch_mean', 'loss_and_grads', 'SoftmaxClassifier',
-           'sgd', 'newton', 'newton_cg', 'interrupts', 'History', 'shard_rows']
+           'weights_of_mean', 'chunk_rows', 'closed_sums', 'grad_closed_chunked', 'closed_sgd_epoch', 'batch_mean',
+           'loss_and_grads', 'SoftmaxClassifier', 'sgd', 'newton', 'newton_cg', 'interrupts', 'History', 'shard_rows']
 
 # %% ../nbs/04_classifier.ipynb #0b833cf7
 import itertools, math, os, signal, stat, tempfile, threading, time, warnings, zipfile
@@ -171,27 +171,68 @@ def _buffers(n:int, like:torch.Tensor) -> tuple:
 
 LOG_HALF = -math.log(2)   # log ½: only a row's dominant class can have log σ above it
 
+def closed_sums(x,        # features X, (M,N), checked
+                yt,       # Yᵀ, (Q,M)
+                not_yt,   # (1 − Y)ᵀ, (Q,M)
+                has_y,    # where Yᵀ > 0, (Q,M)
+                wt,       # Wᵀ, (Q,N)
+                b,        # bias b, (Q,)
+                chunks:list,  # slices of rows, together one batch
+                m:int,    # the batch's rows
+                gwt,      # (Q,N): overwritten with ΔᵀX over the batch, Δ = Σ − Y
+                gb,       # (Q,): overwritten with 1ᵀΔ
+               ):         # the batch's L = −Σ Y ⊙ log Σ / m, a 0-d tensor (no host synchronisation)
+    "'closed' summed over a batch's chunks of rows: each chunk's Zᵀ, log Σᵀ and Δᵀ in the reused buffers, the products added in place."
+    Q = len(b)
+    zb, lb, db_ = _buffers(Q * max(c.stop - c.start for c in chunks), x)
+    loss = 0
+    for i, c in enumerate(chunks):
+        k = c.stop - c.start
+        z = torch.addmm(b[:, None], wt, x[c].T, out=zb[:Q * k].view(Q, k))      # Zᵀ = WᵀXᵀ + b, (Q,k)
+        log_s = torch.log_softmax(z, 0, out=lb[:Q * k].view(Q, k))              # log Σᵀ
+        loss = loss - torch.where(has_y[:, c], yt[:, c] * log_s, 0.).div_(m).sum()   # −Σ Y ⊙ log Σ / m (0 where Y = 0), as mean_nll
+        d = torch.exp(log_s, out=db_[:Q * k].view(Q, k)).sub_(yt[:, c])         # Δᵀ = Σᵀ − Yᵀ, and where Σ > ½
+        torch.where(log_s > LOG_HALF, torch.expm1(log_s).add_(not_yt[:, c]), d, out=d)   # (Σ − 1) + (1 − Y), as cross_entropy_and_grad
+        gwt.addmm_(d, x[c], beta=min(i, 1))                                     # += ΔᵀX (the first chunk overwrites: beta 0)
+        if i: gb.add_(d.sum(1))                                                 # += 1ᵀΔ
+        else: torch.sum(d, 1, out=gb)
+    return loss
+
 def grad_closed_chunked(x,  # features X, (M,N), checked
                         y,  # one-hot labels Y, (M,Q), checked
                         w,  # weights W, (N,Q)
                         b,  # bias b, (Q,)
                         chunks:list,  # slices of rows (`row_chunks`)
                        ) -> tuple:    # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
-    "'closed' over chunks of rows, each chunk's Zᵀ, log Σᵀ and Δᵀ in buffers reused from call to call, the sums accumulated in place."
+    "'closed' over chunks of rows (`closed_sums`), the division of the products by M once at the end."
     (M, N), Q = x.shape, w.shape[1]
-    zb, lb, db_ = _buffers(Q * max(c.stop - c.start for c in chunks), x)
-    yt, not_yt, has_y = y.T, (1 - y).T, (y > 0).T                        # Yᵀ, (1 − Y)ᵀ and where Y > 0, (Q,M)
-    dwt, db, loss = x.new_zeros(Q, N), x.new_zeros(Q), x.new_zeros(())  # M(∂L/∂W)ᵀ, M ∂L/∂b, L
-    for c in chunks:
-        m = c.stop - c.start
-        z = torch.addmm(b[:, None], w.T, x[c].T, out=zb[:Q * m].view(Q, m))      # Zᵀ = WᵀXᵀ + b, (Q,m)
-        log_s = torch.log_softmax(z, 0, out=lb[:Q * m].view(Q, m))              # log Σᵀ
-        loss.sub_(torch.where(has_y[:, c], yt[:, c] * log_s, 0.).div_(M).sum())  # −Σ Y ⊙ log Σ / M (0 where Y = 0), as mean_nll
-        d = torch.exp(log_s, out=db_[:Q * m].view(Q, m)).sub_(yt[:, c])         # Δᵀ = Σᵀ − Yᵀ, and where Σ > ½
-        torch.where(log_s > LOG_HALF, torch.expm1(log_s).add_(not_yt[:, c]), d, out=d)   # (Σ − 1) + (1 − Y), as cross_entropy_and_grad
-        dwt.addmm_(d, x[c])                                                     # += ΔᵀX
-        db.add_(d.sum(1))                                                       # += 1ᵀΔ
+    dwt, db = x.new_empty(Q, N), x.new_empty(Q)                                 # M(∂L/∂W)ᵀ, M ∂L/∂b
+    loss = closed_sums(x, y.T, (1 - y).T, (y > 0).T, w.T, b, chunks, M, dwt, db)
     return loss, dwt.T / M, db / M
+
+def closed_sgd_epoch(x,                # features X, (M,N), checked
+                     y,                # one-hot labels Y, (M,Q), checked
+                     w,                # weights W, (N,Q) (not modified)
+                     b,                # bias b, (Q,) (not modified)
+                     lr:float,         # learning rate η
+                     batch_size:int,   # rows per step; the last batch may be smaller
+                     l2:float=0.,      # λ ≥ 0: the objective adds (λ/2)‖W‖²
+                    ) -> tuple:        # (losses (batches,) float64; new W (N,Q); new b (Q,))
+    "A whole epoch of 'closed' gradient descent in one call: per batch `closed_sums`, then the step in place, the numbers of `sgd` step by step; one host synchronisation per epoch. Every step is taken: after a loss that is not finite the later ones mean nothing (`fit` goes back to the epoch's start)."
+    (M, N), Q = x.shape, w.shape[1]
+    w, b = w.clone(), b.clone()                                                # stepped in place, in the model's layout
+    gwt, gb = x.new_empty(Q, N), x.new_empty(Q)
+    yt, not_yt, has_y = y.T, (1 - y).T, (y > 0).T                              # once per epoch, (Q,M)
+    rows, losses = chunk_rows(N, x.element_size()), []
+    for r0 in range(0, M, batch_size):
+        m = min(batch_size, M - r0)
+        chunks = [slice(r0 + c.start, r0 + c.stop) for c in row_chunks(m, rows)]
+        loss = closed_sums(x, yt, not_yt, has_y, w.T, b, chunks, m, gwt, gb)
+        dw = gwt.div_(m).T                                                     # ∂L/∂W = (ΔᵀX)ᵀ/m
+        if l2: loss, dw = loss + l2 / 2 * (w * w).sum(), dw + l2 * w            # + (λ/2)‖W‖², + λW
+        losses.append(loss)                                                    # L before the step
+        w.add_(dw, alpha=-lr); b.add_(gb.div_(m), alpha=-lr)
+    return torch.stack(losses).to(torch.float64), w, b
 
 def batch_mean(sums,            # tensors: sums over this process's rows of the batch
                m:int,           # those rows (or their weight)
@@ -358,7 +399,7 @@ def newton_cg(model, x, y, lr, strategy, l2=0., tol=0., sample_weight=None, redu
 
 SOLVERS = {'sgd': sgd, 'newton': newton, 'newton-cg': newton_cg}
 SECOND_ORDER = ('newton', 'newton-cg')   # solvers that take the whole batch, no learning rate, and count iterations (max_iter)
-EPOCHS = dict(fused=fused_sgd_epoch)   # strategies that run every step of an SGD epoch in one call
+EPOCHS = dict(closed=closed_sgd_epoch, fused=fused_sgd_epoch)   # strategies that run every step of an SGD epoch in one call
 
 # %% ../nbs/04_classifier.ipynb #7a000f84
 @patch_to(SoftmaxClassifier)
@@ -468,6 +509,16 @@ def _newton_ok(v, name, call, spec):
     if call.args['solver'] in SECOND_ORDER or name == 'batch_size': return None
     raise TypeError(f"{name}: expected a value for solver {call.args['solver']!r}, got None")
 
+def _finite_by_training(solver, strategy, sample_weight, reduce) -> bool:
+    "Whether `fit`'s first epoch proves the features finite: SGD by 'closed' or 'fused', unweighted, in one process, computes every row's loss, and a NaN or inf anywhere in a row makes that row's logits, hence the batch loss, non-finite."
+    return solver == 'sgd' and strategy in ('closed', 'fused') and sample_weight is None and reduce is None
+
+def _training_features(x, name, call):
+    "Spec: `_features` for `fit`; NaN and inf are looked for here only where the first epoch does not prove them absent (`_finite_by_training`): that saves a pass over X."
+    m, a = call.args['self'], call.args
+    lazy = _finite_by_training(a['solver'], a['strategy'], a['sample_weight'], a['reduce'])
+    return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features, finite=not lazy)
+
 def _sample_weight(v, name, call):
     "Spec: None, or one weight per row of the features `x` (`row_weights`), in the model's dtype."
     call.dims.setdefault('M', (len(call.args['x']), 'x'))
@@ -490,7 +541,7 @@ def _max_iter(v, name, call):
     return None if v is None else positive(integer=True)(v, name, call)
 
 @patch_to(SoftmaxClassifier)
-@checks(x=_features, y=_labels, solver=choice(SOLVERS),
+@checks(x=_training_features, y=_labels, solver=choice(SOLVERS),
         epochs=_epochs, max_iter=_max_iter, lr=lambda v, name, call: _newton_ok(v, name, call, spec=positive()), batch_size=_newton_batch,
         valid=_valid, strategy=strategy_spec, l2=positive(allow_zero=True), tol=positive(),
         shuffle=lambda v, name, call: check_bool(v, name), seed=lambda v, name, call: check_seed(v, name), sample_weight=_sample_weight)
@@ -527,8 +578,10 @@ def fit(self, x, y,
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     if sample_weight is not None: sample_weight = sample_weight.to(x)
     mass = n if sample_weight is None else sample_weight.sum().item()         # what an epoch's loss is the mean over
+    before, unchecked = self.history, _finite_by_training(solver, strategy, sample_weight, reduce)
     hist = self.history = History()
-    whole = solver == 'sgd' and strategy in EPOCHS and batch_size < len(x) and reduce is None and sample_weight is None   # the strategy runs the epoch's steps in one call
+    whole = (step is sgd and strategy in EPOCHS and reduce is None and sample_weight is None   # the strategy runs the epoch's steps in one call,
+             and (strategy != 'closed' or GRADIENTS['closed'] is grad_closed))                 # unless 'sgd' or 'closed' was replaced
     per_call, more = (len(x), dict(batch_size=batch_size)) if whole else (batch_size, {})
     entered = entered_at() or time.perf_counter()   # the first epoch's time includes fit's input checks
     bar = tqdm(range(epochs), desc='fit', unit='epoch', disable=not progress, leave=False)
@@ -549,6 +602,9 @@ def fit(self, x, y,
                     loss, w, b, record = step(self, xb, yb, lr, strategy, l2, tol, **extra)   # the loss before each batch's update
                     loss = loss.item() if loss.dim() == 0 else loss.tolist()          # one host synchronisation per call
                     if not all(map(math.isfinite, loss if whole else [loss])):
+                        if unchecked and epoch == 0 and not torch.isfinite(x).all():   # x was not checked at entry: refuse it now, as that check would have
+                            self.w, self.b, self.history = *first, before
+                            check_finite(x, 'x')
                         return self._diverged(epoch, lr, "the loss stopped being finite", (start if whole else prev, start, best, first), x, valid, reduce)
                     total += sum(l * len(range(i, min(i + batch_size, len(yb)))) for l, i in zip(loss, range(0, len(yb), batch_size))) if whole else loss * share
                     prev = (self.w, self.b)

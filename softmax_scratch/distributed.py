@@ -182,8 +182,11 @@ def train(jobs:list,          # as for `train_part`
         import torch.distributed as dist
         if os.environ.get('MASTER_ADDR') in ('127.0.0.1', 'localhost') and 'GLOO_SOCKET_IFNAME' not in os.environ:
             os.environ['GLOO_SOCKET_IFNAME'] = _loopback()   # a one-machine rendezvous: gloo's connections stay on the loopback interface
-        if not dist.is_initialized(): dist.init_process_group('gloo', timeout=datetime.timedelta(seconds=timeout))
-        parts = train_part(jobs)
+        created = not dist.is_initialized()
+        if created: dist.init_process_group('gloo', timeout=datetime.timedelta(seconds=timeout))
+        try: parts = train_part(jobs)
+        finally:                                   # a group left to the interpreter's exit can abort a rank whose peer left first
+            if created: dist.destroy_process_group()
     else: parts = launch(train_part, nproc, jobs, timeout=timeout, threads=threads)
     return [_result(p) for p in parts]
 

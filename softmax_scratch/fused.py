@@ -13,7 +13,7 @@ from .validate import checks, floats, labels, positive
 # %% ../nbs/03b_fused.ipynb #ca3b47fa
 SOURCE = r'''
 #include <torch/extension.h>
-#include <ATen/Parallel.h>
+#include <omp.h>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -63,103 +63,91 @@ static inline void axpys(const T* const* x, const T* d, int64_t N, int64_t q, T*
   }
 }
 
-// R rows x[0..R) of X with their labels y (R,Q): adds their losses to loss, their Δ/M to ∂Wᵀ (g) and ∂b (gb).
+// The chain rule for R rows x[0..R) with labels y (R,Q): adds their losses to loss, their δ = (σ − y)/m to ∂Wᵀ (g) and ∂b (gb).
 template <typename T, int R>
 static void rows(const T* const* x, const T* y, const T* wt, const T* b, int64_t N, int64_t Q, T inv_m,
                  T* z, T* g, T* gb, double& loss) {
-  const T log_half = (T)-std::log(2.0);
   int64_t q;
+  T* e = z + R * Q;
   for (int r = 0; r < R; ++r) std::copy(b, b + Q, z + r * Q);
   for (q = 0; q + 2 <= Q; q += 2) dots<T, R, 2>(x, wt, N, q, z, Q);              // z = Wᵀx + b
   for (; q < Q; ++q) dots<T, R, 1>(x, wt, N, q, z, Q);
   for (int r = 0; r < R; ++r) {                                                   // the chain rule, per row:
     T* zr = z + r * Q; const T* yr = y + r * Q;
-    const int64_t top = std::max_element(zr, zr + Q) - zr;
-    T mx = zr[top], rest = 0;                                                     // Σ_q exp(z_q − max) = 1 + rest
-    for (q = 0; q < Q; ++q) if (q != top) rest += std::exp(zr[q] - mx);
-    T lse = std::log1p(rest);                                                     // log Σ_q exp z_q − max, exact when rest is tiny
+    const int64_t top = std::max_element(zr, zr + Q) - zr;                       // the dominant class
+    T mx = zr[top], rest = 0;
+    for (q = 0; q < Q; ++q) { e[q] = q == top ? 0 : std::exp(zr[q] - mx); rest += e[q]; }   // Σ_q exp(z_q − max) = 1 + rest
+    const T lse = std::log1p(rest), s = 1 / (1 + rest);                          // log σ_q = z_q − max − lse; σ_top = s, σ_q = e_q s
     for (q = 0; q < Q; ++q) {
-      T ls = (zr[q] - mx) - lse;                                                  // log σ_q
-      if (yr[q] != 0) loss -= (double)(yr[q] * ls);                               // L −= y_q log σ_q
-      T d = ls > log_half ? std::expm1(ls) + (1 - yr[q]) : std::exp(ls) - yr[q];  // δ_q = σ_q − y_q
-      zr[q] = d * inv_m;                                                          // (σ − y)/M, in z's place
+      if (yr[q] != 0) loss -= (double)(yr[q] * ((zr[q] - mx) - lse));             // L −= y_q log σ_q
+      T d = q == top ? (1 - yr[q]) - rest * s : e[q] * s - yr[q];                 // δ_q = σ_q − y_q; σ_top − 1 = −rest/(1 + rest) keeps its digits
+      zr[q] = d * inv_m;                                                          // δ/m, in z's place
       gb[q] += zr[q];                                                             // ∂b += δ
     }
   }
-  for (q = 0; q + 2 <= Q; q += 2) axpys<T, R, 2>(x, z, N, q, g, Q);              // ∂Wᵀ += δ xᵀ
+  for (q = 0; q + 5 <= Q; q += 5) axpys<T, R, 5>(x, z, N, q, g, Q);              // ∂Wᵀ += δ xᵀ
+  for (; q + 2 <= Q; q += 2) axpys<T, R, 2>(x, z, N, q, g, Q);
   for (; q < Q; ++q) axpys<T, R, 1>(x, z, N, q, g, Q);
 }
 
 constexpr int TILE = 8;   // rows whose products share each load of Wᵀ and of ∂Wᵀ
 
-// The mean loss of rows [r0, r1) and its gradient ∂Wᵀ (Q,N), ∂b (Q): the rows are split among the threads,
-// each thread adds its rows into its own buffers, and the buffers are summed in thread order.
+// One thread's rows [p, e) of a batch of m rows: their summed losses into loss, ∂Wᵀ (Q,N) then ∂b (Q) of their δ/m into g.
 template <typename T>
-static double batch(const T* X, const T* Y, const T* wt, const T* b, int64_t r0, int64_t r1, int64_t N, int64_t Q,
-                    T* G, T* gb, std::vector<T>& part) {
-  const int64_t m = r1 - r0, size = Q * N + Q;
-  const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), m / (2 * TILE)));
-  const T inv_m = (T)1 / (T)m;
-  part.assign(tasks * size, (T)0);
-  std::vector<double> loss(tasks, 0.);
-  at::parallel_for(0, tasks, 1, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      T* g = part.data() + t * size;
-      std::vector<T> z(TILE * Q);
-      const T* xs[TILE];
-      int64_t p = r0 + m * t / tasks, e = r0 + m * (t + 1) / tasks;
-      for (; p + TILE <= e; p += TILE) {
-        for (int r = 0; r < TILE; ++r) xs[r] = X + (p + r) * N;
-        rows<T, TILE>(xs, Y + p * Q, wt, b, N, Q, inv_m, z.data(), g, g + Q * N, loss[t]);
-      }
-      for (; p < e; ++p) { xs[0] = X + p * N; rows<T, 1>(xs, Y + p * Q, wt, b, N, Q, inv_m, z.data(), g, g + Q * N, loss[t]); }
-    }
-  });
-  double total = 0;
-  for (int64_t t = 0; t < tasks; ++t) total += loss[t];
-  for (int64_t k = 0; k < size; ++k) {
-    T s = part[k];
-    for (int64_t t = 1; t < tasks; ++t) s += part[t * size + k];
-    (k < Q * N ? G[k] : gb[k - Q * N]) = s;
+static void share(const T* X, const T* Y, const T* wt, const T* b, int64_t p, int64_t e, int64_t N, int64_t Q, T inv_m,
+                  T* g, T* z, double& loss) {
+  const T* xs[TILE];
+  std::fill(g, g + Q * N + Q, (T)0);
+  loss = 0;
+  for (; p + TILE <= e; p += TILE) {
+    for (int r = 0; r < TILE; ++r) xs[r] = X + (p + r) * N;
+    rows<T, TILE>(xs, Y + p * Q, wt, b, N, Q, inv_m, z, g, g + Q * N, loss);
   }
-  return total / (double)m;
+  for (; p < e; ++p) { xs[0] = X + p * N; rows<T, 1>(xs, Y + p * Q, wt, b, N, Q, inv_m, z, g, g + Q * N, loss); }
 }
 
+// Minibatch gradient descent over the M rows in batches of bs on Wᵀ (Q,N) and b, in place, each batch's loss (plus (λ/2)‖W‖²)
+// before its step in L; stops before the step of a batch whose loss is not finite. With G given (one batch, bs = M), no step:
+// the gradient goes to G (∂Wᵀ, then ∂b). P threads split each batch's rows, each adding into its own buffer; then each sums
+// its slice of the parameters over the buffers in thread order and steps it. A run is repeatable for a given P.
 template <typename T>
-static double penalty(const T* wt, int64_t n, double l2) {   // (λ/2)‖W‖²
-  if (l2 == 0) return 0;
-  double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += (double)wt[i] * wt[i];
-  return l2 / 2 * s;
-}
-
-template <typename T>
-static std::vector<torch::Tensor> loss_grads_t(torch::Tensor x, torch::Tensor y, torch::Tensor wt, torch::Tensor b, double l2) {
-  const int64_t M = x.size(0), N = x.size(1), Q = wt.size(0);
-  auto gwt = torch::empty({Q, N}, wt.options()), gb = torch::empty({Q}, b.options());
-  std::vector<T> part;
-  const T* W = wt.data_ptr<T>();
-  double loss = batch<T>(x.data_ptr<T>(), y.data_ptr<T>(), W, b.data_ptr<T>(), 0, M, N, Q, gwt.data_ptr<T>(), gb.data_ptr<T>(), part);
-  if (l2 != 0) { gwt.add_(wt, l2); loss += penalty<T>(W, Q * N, l2); }
-  return {torch::full({}, loss, x.options()), gwt, gb};
-}
-
-template <typename T>
-static torch::Tensor sgd_epoch_t(torch::Tensor x, torch::Tensor y, torch::Tensor wt, torch::Tensor b, double lr, int64_t batch_size, double l2) {
-  const int64_t M = x.size(0), N = x.size(1), Q = wt.size(0), n = (M + batch_size - 1) / batch_size;
-  auto losses = torch::full({n}, std::numeric_limits<double>::quiet_NaN(), torch::kFloat64);
-  double* L = losses.data_ptr<double>();
-  T *W = wt.data_ptr<T>(), *B = b.data_ptr<T>();
-  std::vector<T> G(Q * N), gb(Q), part;
+static void descend(const T* X, const T* Y, T* wt, T* b, int64_t M, int64_t N, int64_t Q, int64_t bs, double lr, double l2,
+                    double* L, T* G, int P) {
+  const int64_t size = Q * N + Q, n = (M + bs - 1) / bs;
   const T eta = (T)lr, lam = (T)l2;
-  for (int64_t k = 0; k < n; ++k) {
-    const int64_t r0 = k * batch_size, r1 = std::min(M, r0 + batch_size);
-    L[k] = batch<T>(x.data_ptr<T>(), y.data_ptr<T>(), W, B, r0, r1, N, Q, G.data(), gb.data(), part) + penalty<T>(W, Q * N, l2);
-    if (!std::isfinite(L[k])) break;                            // stop before a step from a non-finite loss
-    for (int64_t i = 0; i < Q * N; ++i) W[i] -= eta * (G[i] + lam * W[i]);
-    for (int64_t j = 0; j < Q; ++j) B[j] -= eta * gb[j];
+  std::vector<T> part(P * size);
+  std::vector<double> loss(P), pen(P);
+  #pragma omp parallel num_threads(P)
+  {
+    const int t = omp_get_thread_num(), p = omp_get_num_threads();
+    const int64_t lo = size * t / p, hi = size * (t + 1) / p;                     // this thread's slice of (Wᵀ, b)
+    std::vector<T> z(2 * TILE * Q);
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t r0 = k * bs, m = std::min(M, r0 + bs) - r0;
+      const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>(p, m / (2 * TILE)));
+      if (t < tasks) share<T>(X, Y, wt, b, r0 + m * t / tasks, r0 + m * (t + 1) / tasks, N, Q, (T)1 / (T)m, part.data() + t * size, z.data(), loss[t]);
+      pen[t] = 0;
+      if (l2 != 0) for (int64_t j = lo; j < std::min(hi, Q * N); ++j) pen[t] += (double)wt[j] * wt[j];
+      #pragma omp barrier
+      double total = 0, sq = 0;
+      for (int u = 0; u < tasks; ++u) total += loss[u];
+      for (int u = 0; u < p; ++u) sq += pen[u];
+      total = total / (double)m + l2 / 2 * sq;                                   // the same number on every thread
+      if (t == 0) L[k] = total;
+      if (!std::isfinite(total) && !G) break;                                     // every thread stops alike
+      T* sum = part.data();                                                       // the buffers summed into the first, in thread order
+      for (int u = 1; u < tasks; ++u) for (int64_t j = lo; j < hi; ++j) sum[j] += part[u * size + j];
+      const int64_t mid = std::max(lo, std::min(hi, Q * N));                      // [lo, mid) of Wᵀ, [mid, hi) of b
+      if (G) {
+        for (int64_t j = lo; j < mid; ++j) G[j] = sum[j] + lam * wt[j];           // ∂L/∂Wᵀ = Σ δxᵀ + λWᵀ
+        for (int64_t j = mid; j < hi; ++j) G[j] = sum[j];                        // ∂L/∂b
+      } else {
+        for (int64_t j = lo; j < mid; ++j) wt[j] -= eta * (sum[j] + lam * wt[j]); // the step
+        for (int64_t j = mid; j < hi; ++j) b[j - Q * N] -= eta * sum[j];
+      }
+      #pragma omp barrier
+    }
   }
-  return losses;
 }
 
 static void expect(const torch::Tensor& t, const torch::Tensor& x, int64_t dim, const char* name) {
@@ -171,22 +159,39 @@ static void expect_all(const torch::Tensor& x, const torch::Tensor& y, const tor
   TORCH_CHECK(x.scalar_type() == torch::kFloat64 || x.scalar_type() == torch::kFloat32, "x: expected float64 or float32");
   expect(x, x, 2, "x"); expect(y, x, 2, "y"); expect(wt, x, 2, "wt"); expect(b, x, 1, "b");
   TORCH_CHECK(y.size(0) == x.size(0) && wt.size(1) == x.size(1) && y.size(1) == wt.size(0) && b.size(0) == wt.size(0), "x, y, wt, b: shapes disagree");
+  TORCH_CHECK(x.size(0) > 0, "x: expected at least one row");
 }
 
+template <typename T>
+static void run(torch::Tensor x, torch::Tensor y, torch::Tensor wt, torch::Tensor b, int64_t bs, double lr, double l2, double* L, T* G) {
+  descend<T>(x.data_ptr<T>(), y.data_ptr<T>(), wt.data_ptr<T>(), b.data_ptr<T>(), x.size(0), x.size(1), wt.size(0), bs, lr, l2, L, G,
+             at::get_num_threads());
+}
+
+// The mean loss over all rows (plus (λ/2)‖W‖²) and its gradient: ∂L/∂Wᵀ (Q,N), ∂L/∂b (Q).
 std::vector<torch::Tensor> loss_grads(torch::Tensor x, torch::Tensor y, torch::Tensor wt, torch::Tensor b, double l2) {
   expect_all(x, y, wt, b);
-  return x.scalar_type() == torch::kFloat64 ? loss_grads_t<double>(x, y, wt, b, l2) : loss_grads_t<float>(x, y, wt, b, l2);
+  const int64_t Q = wt.size(0), N = wt.size(1);
+  auto g = torch::empty({Q * N + Q}, wt.options());
+  double loss;
+  if (x.scalar_type() == torch::kFloat64) run<double>(x, y, wt, b, x.size(0), 0., l2, &loss, g.data_ptr<double>());
+  else run<float>(x, y, wt, b, x.size(0), 0., l2, &loss, g.data_ptr<float>());
+  return {torch::full({}, loss, x.options()), g.narrow(0, 0, Q * N).view({Q, N}), g.narrow(0, Q * N, Q)};
 }
 
+// One epoch of minibatch gradient descent on wt and b, in place; each batch's loss before its step (NaN after a stop).
 torch::Tensor sgd_epoch(torch::Tensor x, torch::Tensor y, torch::Tensor wt, torch::Tensor b, double lr, int64_t batch_size, double l2) {
   expect_all(x, y, wt, b);
   TORCH_CHECK(batch_size > 0, "batch_size: expected > 0");
-  return x.scalar_type() == torch::kFloat64 ? sgd_epoch_t<double>(x, y, wt, b, lr, batch_size, l2) : sgd_epoch_t<float>(x, y, wt, b, lr, batch_size, l2);
+  auto losses = torch::full({(x.size(0) + batch_size - 1) / batch_size}, std::numeric_limits<double>::quiet_NaN(), torch::kFloat64);
+  if (x.scalar_type() == torch::kFloat64) run<double>(x, y, wt, b, batch_size, lr, l2, losses.data_ptr<double>(), nullptr);
+  else run<float>(x, y, wt, b, batch_size, lr, l2, losses.data_ptr<double>(), (float*)nullptr);
+  return losses;
 }
 '''
 
 # %% ../nbs/03b_fused.ipynb #d7c405f0
-FLAGS = ['-O3', '-march=native', '-fopenmp-simd']   # optimised, for this processor, `#pragma omp simd` honoured; no -ffast-math
+FLAGS = ['-O3', '-march=native', '-fopenmp']   # optimised, for this processor, OpenMP's threads and `#pragma omp simd`; no -ffast-math
 
 class CompilerMissing(RuntimeError):
     "No C++ compiler (or no ninja) for `strategy='fused'`; the message names the fallback, `'closed'`."
@@ -217,7 +222,7 @@ def extension():
         from torch.utils.cpp_extension import load_inline
         key = hashlib.sha256('\n'.join([SOURCE, *FLAGS, _processor(), torch.__version__]).encode()).hexdigest()[:12]
         _loaded['ext'] = load_inline(f'softmax_scratch_fused_{key}', cpp_sources=[SOURCE], functions=['loss_grads', 'sgd_epoch'],
-                                     extra_cflags=FLAGS)
+                                     extra_cflags=FLAGS, extra_ldflags=['-fopenmp'])
     return _loaded['ext']
 
 # %% ../nbs/03b_fused.ipynb #30edcfc7

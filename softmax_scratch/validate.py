@@ -142,6 +142,7 @@ def as_features(x,                       # features: (M,N) tensor, array or nest
                 dtype=torch.float64,     # floating dtype of the result
                 device=None,             # device of the result (None: where `x` is, or CPU)
                 n_features:int=None,     # expected N, if known (e.g. the model's)
+                finite:bool=True,        # check a floating tensor for NaN and inf (False: the caller proves it finite on its own)
                ) -> torch.Tensor:        # (M,N)
     "Check and convert features to a finite (M,N) floating tensor (detached: a model never differentiates through its data)."
     t = as_tensor(x, name)
@@ -154,8 +155,8 @@ def as_features(x,                       # features: (M,N) tensor, array or nest
         if t.dtype != dtype: raise TypeError(f"{name}: expected dtype {dtype}, got {t.dtype}; convert it with `.to({dtype})`")
         if device is not None and canonical_device(t.device) != canonical_device(device):
             raise ValueError(f"{name}: expected a tensor on device {canonical_device(device)}, got one on {t.device}")
-        return check_finite(t, name)
-    return check_range(check_finite(t, name), dtype, name).to(dtype=dtype, device=device)
+        return check_finite(t, name) if finite else t
+    return check_range(check_finite(t, name), dtype, name).to(dtype=dtype, device=device)   # converted: checked here, whatever `finite` says
 
 # %% ../nbs/00_validate.ipynb #e70f81ad
 def one_hot(labels,               # class indices (M,): integers in 0..n_classes-1

@@ -22,7 +22,8 @@ own KaTeX and fonts (tools/docs.py copies them into site_libs/). Page by page, a
 - errors: no Python traceback or `...Error:` in any cell output.
 
 Pages come from the notebooks in nbs/ and the .html files in _docs/, the sidebar from nbs/sidebar.yml.
-Screenshots of every page at both widths go to _docs/_screenshots/ (PAGE-1280.png, PAGE-390.png).
+With SCREENSHOTS=1 (`make screenshots`), screenshots of every page at both widths go to _docs/_screenshots/
+(PAGE-1280.png, PAGE-390.png); `make test` leaves them out (they take a tenth of its time).
 Set DOCS_SITE to test another folder (a deliberately broken copy, say), CHROMIUM to use another browser.
 """
 import functools, http.server, importlib, inspect, json, os, re, sys, threading, warnings
@@ -152,6 +153,9 @@ def entries(html: str) -> dict[str, dict]:
 
 # ---------------------------------------------------------------- serving and browsing
 
+SHOTS = os.environ.get('SCREENSHOTS') == '1'   # write a screenshot of each page at each width
+
+
 @pytest.fixture(scope='session')
 def site():
     if not (SITE/'index.html').is_file(): pytest.fail(f'{SITE}/index.html is missing: run `make docs` first')
@@ -273,8 +277,9 @@ def visit(browser, base_url):
         f['status'] = resp.status if resp else None
         f.update(page.evaluate(JS_FACTS))
         f['layout'] = page.evaluate(JS_LAYOUT)
-        (SITE/'_screenshots').mkdir(exist_ok=True)
-        page.screenshot(path=str(SITE/'_screenshots'/f'{Path(name).stem}-{width}.png'), full_page=True)
+        if SHOTS:
+            (SITE/'_screenshots').mkdir(exist_ok=True)
+            page.screenshot(path=str(SITE/'_screenshots'/f'{Path(name).stem}-{width}.png'), full_page=True)
         f['prose'] = page.evaluate(JS_PROSE)
         if name == 'index.html' and width == 1280:  # search, offline: the index is the site's own search.json
             page.fill('#quarto-search input', 'kronecker')
@@ -331,7 +336,7 @@ def test_layout(visit, page, width):
     assert not lay['hidden'], f'{page} at {width} px: content cut off, no scrollbar (overflow hidden): {lay["hidden"][:8]}'
     assert not lay['no_scrollbar'], f'{page} at {width} px: scroll boxes whose scrollbar does not show: {lay["no_scrollbar"][:8]}'
     assert lay['page'] <= 1, f'{page} at {width} px: the page scrolls sideways by {lay["page"]} px'
-    assert (SITE/'_screenshots'/f'{Path(page).stem}-{width}.png').is_file()
+    assert not SHOTS or (SITE/'_screenshots'/f'{Path(page).stem}-{width}.png').is_file()
 
 
 @pytest.mark.parametrize('page', PAGES)
