@@ -29,10 +29,12 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/softmax-scratch compare
 
-# The quick checks first (the docs build reads what they check), then the pytest files and the docs build side by
-# side, two at a time (this machine's cores), the browser checks after the build; each prints its output when it ends.
+# The quick checks first (the docs build reads what they check), then the docs build (two notebooks at a time: this
+# machine's cores), then the pytest files beside the browser checks (which leave most of a core idle); each of those
+# two prints its output when it ends.
 test: $(STAMP)
 	@$(MAKE) --no-print-directory check-export check-clean check-readme
+	@$(MAKE) --no-print-directory docs
 	@$(MAKE) --no-print-directory -j2 --output-sync=target tests docs-test
 
 # The library is generated from the notebooks: exporting again must change nothing.
