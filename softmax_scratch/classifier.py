@@ -509,14 +509,16 @@ def _newton_ok(v, name, call, spec):
     if call.args['solver'] in SECOND_ORDER or name == 'batch_size': return None
     raise TypeError(f"{name}: expected a value for solver {call.args['solver']!r}, got None")
 
-def _finite_by_training(solver, strategy, sample_weight, reduce) -> bool:
-    "Whether `fit`'s first epoch proves the features finite: SGD by 'closed' or 'fused', unweighted, in one process, computes every row's loss, and a NaN or inf anywhere in a row makes that row's logits, hence the batch loss, non-finite."
-    return solver == 'sgd' and strategy in ('closed', 'fused') and sample_weight is None and reduce is None
+def _whole_epochs(solver, strategy, sample_weight, reduce) -> bool:
+    "Whether `fit` hands whole epochs to the strategy's `EPOCHS` function: the library's own 'sgd' and gradient (a replaced one is called step by step), unweighted, in one process. Such an epoch computes every row's loss, and a NaN or inf in a row makes all of its logits, hence that loss, non-finite: the first epoch proves x finite."
+    own = dict(closed=grad_closed, fused=grad_fused)
+    return (SOLVERS.get(solver) is sgd and strategy in EPOCHS and {**GRADIENTS, **COMPILED_GRADIENTS}.get(strategy) is own.get(strategy)
+            and sample_weight is None and reduce is None)
 
 def _training_features(x, name, call):
-    "Spec: `_features` for `fit`; NaN and inf are looked for here only where the first epoch does not prove them absent (`_finite_by_training`): that saves a pass over X."
+    "Spec: `_features` for `fit`; NaN and inf are looked for here only where the first epoch does not prove them absent (`_whole_epochs`): that saves a pass over X."
     m, a = call.args['self'], call.args
-    lazy = _finite_by_training(a['solver'], a['strategy'], a['sample_weight'], a['reduce'])
+    lazy = _whole_epochs(a['solver'], a['strategy'], a['sample_weight'], a['reduce'])
     return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features, finite=not lazy)
 
 def _sample_weight(v, name, call):
@@ -578,10 +580,8 @@ def fit(self, x, y,
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     if sample_weight is not None: sample_weight = sample_weight.to(x)
     mass = n if sample_weight is None else sample_weight.sum().item()         # what an epoch's loss is the mean over
-    before, unchecked = self.history, _finite_by_training(solver, strategy, sample_weight, reduce)
+    before, whole = self.history, _whole_epochs(solver, strategy, sample_weight, reduce)   # whole: one call per epoch, x not yet checked
     hist = self.history = History()
-    whole = (step is sgd and strategy in EPOCHS and reduce is None and sample_weight is None   # the strategy runs the epoch's steps in one call,
-             and (strategy != 'closed' or GRADIENTS['closed'] is grad_closed))                 # unless 'sgd' or 'closed' was replaced
     per_call, more = (len(x), dict(batch_size=batch_size)) if whole else (batch_size, {})
     entered = entered_at() or time.perf_counter()   # the first epoch's time includes fit's input checks
     bar = tqdm(range(epochs), desc='fit', unit='epoch', disable=not progress, leave=False)
@@ -602,9 +602,9 @@ def fit(self, x, y,
                     loss, w, b, record = step(self, xb, yb, lr, strategy, l2, tol, **extra)   # the loss before each batch's update
                     loss = loss.item() if loss.dim() == 0 else loss.tolist()          # one host synchronisation per call
                     if not all(map(math.isfinite, loss if whole else [loss])):
-                        if unchecked and epoch == 0 and not torch.isfinite(x).all():   # x was not checked at entry: refuse it now, as that check would have
-                            self.w, self.b, self.history = *first, before
-                            check_finite(x, 'x')
+                        if whole and epoch == 0:                          # x was not checked at entry: refuse it now, as that check would have
+                            try: check_finite(x, 'x')
+                            except NonFiniteError: self.w, self.b, self.history = *first, before; raise
                         return self._diverged(epoch, lr, "the loss stopped being finite", (start if whole else prev, start, best, first), x, valid, reduce)
                     total += sum(l * len(range(i, min(i + batch_size, len(yb)))) for l, i in zip(loss, range(0, len(yb), batch_size))) if whole else loss * share
                     prev = (self.w, self.b)
