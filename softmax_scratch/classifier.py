@@ -6,11 +6,12 @@
 __all__ = ['STRATEGIES', 'COMPILED', 'BATCH', 'CACHE_BYTES', 'GRADIENTS', 'COMPILED_GRADIENTS', 'CHUNK_BYTES', 'LOG_HALF',
            'SOLVERS', 'SECOND_ORDER', 'EPOCHS', 'DIVERGENCE', 'strategy_spec', 'floor_probs', 'grad_kronecker',
            'grad_kronecker_chunked', 'kronecker_chunks', 'row_chunks', 'grad_blockdiag', 'grad_closed',
-           'weights_of_mean', 'chunk_rows', 'closed_sums', 'grad_closed_chunked', 'closed_sgd_epoch', 'batch_mean',
-           'loss_and_grads', 'SoftmaxClassifier', 'sgd', 'newton', 'newton_cg', 'interrupts', 'History', 'shard_rows']
+           'weights_of_mean', 'chunk_rows', 'scratch', 'closed_sums', 'closed_losses', 'sq_norm', 'grad_closed_chunked',
+           'closed_sgd_epoch', 'batch_mean', 'loss_and_grads', 'SoftmaxClassifier', 'sgd', 'newton', 'newton_cg',
+           'interrupts', 'History', 'shard_rows']
 
 # %% ../nbs/04_classifier.ipynb #0b833cf7
-import itertools, math, os, signal, stat, tempfile, threading, time, warnings, zipfile
+import functools, itertools, math, os, signal, stat, tempfile, time, warnings, zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,43 +161,60 @@ def chunk_rows(n_features:int,  # N
     "Rows per chunk of `loss_and_grads`: about `CHUNK_BYTES` of X, at least 1."
     return max(1, CHUNK_BYTES // (n_features * itemsize))
 
-_scratch = threading.local()   # per thread: the buffers of grad_closed_chunked, kept from one call to the next
-
-def _buffers(n:int, like:torch.Tensor) -> tuple:
-    "Three flat scratch tensors of n entries in the dtype and device of `like`, the same memory at every call (grown when too small)."
-    bufs = _scratch.__dict__.setdefault('bufs', {})
-    t = bufs.get((like.dtype, like.device))
-    if t is None or t.numel() < 3 * n: t = bufs[like.dtype, like.device] = like.new_empty(3 * n)
-    return t[:n], t[n:2 * n], t[2 * n:3 * n]
+def scratch(q:int,      # rows of each tensor (Q)
+            k_max:int,  # the most columns asked for (rows of X per chunk)
+            like,       # a tensor of the dtype and device wanted
+           ):           # k ↦ two (q,k) tensors over one allocation, each k's views made once
+    "Two scratch tensors for `closed_sums`, (q,k) for any k ≤ k_max, the same memory at every call: the chunks of an epoch write into it again and again."
+    flat = like.new_empty(2, q * k_max)
+    return functools.cache(lambda k: (flat[0, :q * k].view(q, k), flat[1, :q * k].view(q, k)))
 
 LOG_HALF = -math.log(2)   # log ½: only a row's dominant class can have log σ above it
 
 def closed_sums(x,        # features X, (M,N), checked
-                yt,       # Yᵀ, (Q,M)
-                not_yt,   # (1 − Y)ᵀ, (Q,M)
-                has_y,    # where Yᵀ > 0, (Q,M)
-                wt,       # Wᵀ, (Q,N)
-                b,        # bias b, (Q,)
+                classes,  # each row's class y, (1,M) int64
+                wt,       # Wᵀ, (Q,N) (a view into Θᵀ = [Wᵀ b])
+                b,        # b, (Q,1) (a view into Θᵀ)
                 chunks:list,  # slices of rows, together one batch
-                m:int,    # the batch's rows
-                gwt,      # (Q,N): overwritten with ΔᵀX over the batch, Δ = Σ − Y
+                gw,       # (Q,N): overwritten with ΔᵀX summed over the batch, Δ = Σ − Y
                 gb,       # (Q,): overwritten with 1ᵀΔ
-               ):         # the batch's L = −Σ Y ⊙ log Σ / m, a 0-d tensor (no host synchronisation)
-    "'closed' summed over a batch's chunks of rows: each chunk's Zᵀ, log Σᵀ and Δᵀ in the reused buffers, the products added in place."
-    Q = len(b)
-    zb, lb, db_ = _buffers(Q * max(c.stop - c.start for c in chunks), x)
-    loss = 0
+                log_sy,   # (1,M): log σ_y of the batch's rows written here
+                sy_1,     # (1,M): σ_y − 1 of the batch's rows written here (`closed_losses` reads both)
+                buffers,  # `scratch` for Zᵀ and log Σᵀ
+               ) -> None:
+    "'closed' summed over a batch's chunks of rows: each chunk's Zᵀ, log Σᵀ and Δᵀ in two reused buffers, the products added in place."
     for i, c in enumerate(chunks):
-        k = c.stop - c.start
-        z = torch.addmm(b[:, None], wt, x[c].T, out=zb[:Q * k].view(Q, k))      # Zᵀ = WᵀXᵀ + b, (Q,k)
-        log_s = torch.log_softmax(z, 0, out=lb[:Q * k].view(Q, k))              # log Σᵀ
-        loss = loss - torch.where(has_y[:, c], yt[:, c] * log_s, 0.).div_(m).sum()   # −Σ Y ⊙ log Σ / m (0 where Y = 0), as mean_nll
-        d = torch.exp(log_s, out=db_[:Q * k].view(Q, k)).sub_(yt[:, c])         # Δᵀ = Σᵀ − Yᵀ, and where Σ > ½
-        torch.where(log_s > LOG_HALF, torch.expm1(log_s).add_(not_yt[:, c]), d, out=d)   # (Σ − 1) + (1 − Y), as cross_entropy_and_grad
-        gwt.addmm_(d, x[c], beta=min(i, 1))                                     # += ΔᵀX (the first chunk overwrites: beta 0)
+        xc, yc, (zb, lb) = x[c], classes[:, c], buffers(c.stop - c.start)
+        z = torch.addmm(b, wt, xc.T, out=zb)                                    # Zᵀ = WᵀXᵀ + b, (Q,k)
+        log_s = torch.log_softmax(z, 0, out=lb)                                 # log Σᵀ
+        torch.gather(log_s, 0, yc, out=log_sy[:, c])                           # log σ_y of each row, (1,k)
+        d = torch.exp(log_s, out=z).scatter_(0, yc, 0.)                         # Σᵀ with 0 at y: the other classes' σ
+        t = torch.sum(d, 0, keepdim=True, out=sy_1[:, c]).neg_()                # σ_y − 1 = −Σ_{q≠y} σ_q: no 1 subtracted, exact near 1
+        d.scatter_(0, yc, t)                                                    # Δᵀ = Σᵀ − Yᵀ
+        gw.addmm_(d, xc, beta=min(i, 1))                                        # += ΔᵀX (the first chunk overwrites: beta 0)
         if i: gb.add_(d.sum(1))                                                 # += 1ᵀΔ
         else: torch.sum(d, 1, out=gb)
-    return loss
+
+def closed_losses(log_sy,          # log σ_y of each row, (1,M)
+                  sy_1,            # σ_y − 1 of each row, (1,M)
+                  batch_size:int,  # rows per batch; the last may be smaller
+                 ) -> torch.Tensor:  # each batch's mean cross-entropy, (batches,)
+    "The batches' losses from what `closed_sums` kept: ℓ = −log σ_y, taken as −log1p(σ_y − 1) where σ_y > ½ (log_softmax's log σ_y lost the digits of 1 − σ_y there; σ_y − 1 did not)."
+    nll = torch.where(log_sy > LOG_HALF, torch.log1p(sy_1), log_sy).neg_()[0]   # ℓ_p, (M,)
+    return torch.stack([part.div_(len(part)).sum() for part in nll.split(batch_size)])   # the means, each divided before its sum: no overflow
+
+def sq_norm(w:torch.Tensor,  # W, (N,Q), in any memory layout
+           ) -> torch.Tensor:  # ‖W‖², a 0-d tensor
+    "‖W‖² summed in W's row order whatever its memory layout (a transposed W is copied first), so that every path adds the same numbers in the same order."
+    v = w.reshape(-1)
+    return (v * v).sum()
+
+def _closed_setup(x, y, w, b, rows:int) -> tuple:
+    "What `closed_sums` works in: Θᵀ = [Wᵀ b] (Q,N+1) and a buffer for its gradient, their views, the classes as indices, (1,M) rows for log σ_y and σ_y − 1, and `scratch` for chunks of up to `rows` rows."
+    (M, N), Q = x.shape, w.shape[1]
+    theta, grad = torch.cat([w.T, b[:, None]], 1), x.new_empty(Q, N + 1)       # one division and one step move W and b
+    return (theta, grad, (theta[:, :N], theta[:, N:]), (grad[:, :N], grad[:, N]), y.argmax(1)[None],
+            (x.new_empty(1, M), x.new_empty(1, M)), scratch(Q, min(rows, M), x))
 
 def grad_closed_chunked(x,  # features X, (M,N), checked
                         y,  # one-hot labels Y, (M,Q), checked
@@ -205,10 +223,10 @@ def grad_closed_chunked(x,  # features X, (M,N), checked
                         chunks:list,  # slices of rows (`row_chunks`)
                        ) -> tuple:    # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "'closed' over chunks of rows (`closed_sums`), the division of the products by M once at the end."
-    (M, N), Q = x.shape, w.shape[1]
-    dwt, db = x.new_empty(Q, N), x.new_empty(Q)                                 # M(∂L/∂W)ᵀ, M ∂L/∂b
-    loss = closed_sums(x, y.T, (1 - y).T, (y > 0).T, w.T, b, chunks, M, dwt, db)
-    return loss, dwt.T / M, db / M
+    M, N = x.shape
+    _, grad, params, grads, classes, kept, buffers = _closed_setup(x, y, w, b, max(c.stop - c.start for c in chunks))
+    closed_sums(x, classes, *params, chunks, *grads, *kept, buffers)
+    return closed_losses(*kept, M)[0], grad[:, :N].T / M, grad[:, N] / M
 
 def closed_sgd_epoch(x,                # features X, (M,N), checked
                      y,                # one-hot labels Y, (M,Q), checked
@@ -218,21 +236,20 @@ def closed_sgd_epoch(x,                # features X, (M,N), checked
                      batch_size:int,   # rows per step; the last batch may be smaller
                      l2:float=0.,      # λ ≥ 0: the objective adds (λ/2)‖W‖²
                     ) -> tuple:        # (losses (batches,) float64; new W (N,Q); new b (Q,))
-    "A whole epoch of 'closed' gradient descent in one call: per batch `closed_sums`, then the step in place, the numbers of `sgd` step by step; one host synchronisation per epoch. Every step is taken: after a loss that is not finite the later ones mean nothing (`fit` goes back to the epoch's start)."
-    (M, N), Q = x.shape, w.shape[1]
-    w, b = w.clone(), b.clone()                                                # stepped in place, in the model's layout
-    gwt, gb = x.new_empty(Q, N), x.new_empty(Q)
-    yt, not_yt, has_y = y.T, (1 - y).T, (y > 0).T                              # once per epoch, (Q,M)
-    rows, losses = chunk_rows(N, x.element_size()), []
+    "A whole epoch of 'closed' gradient descent in one call: per batch `closed_sums`, then one step of Θᵀ = [Wᵀ b] in place, the numbers of `sgd` step by step; one host synchronisation per epoch. Every step is taken: after a loss that is not finite the later ones mean nothing (`fit` goes back to the epoch's start)."
+    (M, N), rows = x.shape, chunk_rows(x.shape[1], x.element_size())
+    theta, grad, params, grads, classes, kept, buffers = _closed_setup(x, y, w, b, min(rows, batch_size))
+    penalties = []
     for r0 in range(0, M, batch_size):
         m = min(batch_size, M - r0)
-        chunks = [slice(r0 + c.start, r0 + c.stop) for c in row_chunks(m, rows)]
-        loss = closed_sums(x, yt, not_yt, has_y, w.T, b, chunks, m, gwt, gb)
-        dw = gwt.div_(m).T                                                     # ∂L/∂W = (ΔᵀX)ᵀ/m
-        if l2: loss, dw = loss + l2 / 2 * (w * w).sum(), dw + l2 * w            # + (λ/2)‖W‖², + λW
-        losses.append(loss)                                                    # L before the step
-        w.add_(dw, alpha=-lr); b.add_(gb.div_(m), alpha=-lr)
-    return torch.stack(losses).to(torch.float64), w, b
+        closed_sums(x, classes, *params, [slice(r0 + c.start, r0 + c.stop) for c in row_chunks(m, rows)], *grads, *kept, buffers)
+        grad.div_(m)                                                           # [∂L/∂Wᵀ ∂L/∂b] = [ΔᵀX 1ᵀΔ]/m
+        if l2:                                                                 # + (λ/2)‖W‖², + λW, as loss_and_grads adds them
+            penalties.append(l2 / 2 * sq_norm(params[0].T)); grads[0].add_(l2 * params[0])
+        theta.add_(grad, alpha=-lr)
+    losses = closed_losses(*kept, batch_size)                                  # L before each step
+    if l2: losses = losses + torch.stack(penalties)
+    return losses.to(torch.float64), params[0].contiguous().T, theta[:, N].clone()   # W column by column, as the model keeps it
 
 def batch_mean(sums,            # tensors: sums over this process's rows of the batch
                m:int,           # those rows (or their weight)
@@ -261,7 +278,7 @@ def loss_and_grads(x,                    # features X, (M,N)
         mass = M if sample_weight is None else sample_weight.sum().item()   # the part's rows, or their weight
         part = loss_and_grads(x, y, w, b, strategy, 0., sample_weight) if mass else (w.new_zeros(()), torch.zeros_like(w), torch.zeros_like(b))
         loss, dw, db = batch_mean([t * mass for t in part], mass, reduce)
-        return (loss, dw, db) if l2 == 0 else (loss + l2 / 2 * (w * w).sum(), dw + l2 * w, db)
+        return (loss, dw, db) if l2 == 0 else (loss + l2 / 2 * sq_norm(w), dw + l2 * w, db)
     r = None if sample_weight is None else weights_of_mean(sample_weight.to(x))   # r = s/Σs
     chunks = [slice(0, M)] if strategy in ('kronecker', 'fused') else row_chunks(M, chunk_rows(x.shape[1], x.element_size()))   # 'kronecker' chunks for its Jacobians, 'fused' tiles its rows
     traced = any(t.requires_grad for t in (x, y, w, b))                    # differentiated through (autograd, torch.func): no out= buffers
@@ -273,7 +290,7 @@ def loss_and_grads(x,                    # features X, (M,N)
             share = (c.stop - c.start) / M if r is None else 1         # M_c / M; weighted, the chunk's r already carries its share
             l, gw, gb = fn(x[c], y[c], w, b) if r is None else fn(x[c], y[c], w, b, r[c])   # a path gets weights only when there are
             loss, dw, db = loss + share * l, dw + share * gw, db + share * gb
-    return (loss, dw, db) if l2 == 0 else (loss + l2 / 2 * (w * w).sum(), dw + l2 * w, db)   # the penalty: (λ/2)‖W‖², λW
+    return (loss, dw, db) if l2 == 0 else (loss + l2 / 2 * sq_norm(w), dw + l2 * w, db)   # the penalty: (λ/2)‖W‖², λW
 
 # %% ../nbs/04_classifier.ipynb #443bd027
 def patch_to(cls):
@@ -362,7 +379,7 @@ def evaluate(self, x, y,
              l2:float=0.,  # λ ≥ 0: add the penalty (λ/2)‖W‖²
             ) -> float:
     "Mean cross-entropy of the model on (x, y), plus (λ/2)‖W‖²."
-    return (cross_entropy_from_logits(y, self.logits(x)) + l2 / 2 * (self.w * self.w).sum()).item()
+    return (cross_entropy_from_logits(y, self.logits(x)) + l2 / 2 * sq_norm(self.w)).item()
 
 @patch_to(SoftmaxClassifier)
 @checks(x=_features, y=_labels)
