@@ -165,7 +165,7 @@ def scratch(q:int,      # rows of each tensor (Q)
             k_max:int,  # the most columns asked for (rows of X per chunk)
             like,       # a tensor of the dtype and device wanted
            ):           # k ↦ two (q,k) tensors over one allocation, each k's views made once
-    "Two scratch tensors for `lean_sums`, (q,k) for any k ≤ k_max, the same memory at every call: the chunks of an epoch write into it again and again."
+    "Two scratch tensors for `lean_sums`, (q,k) for any k ≤ k_max, over one allocation: every chunk of a call, or of an epoch, writes into the same memory."
     flat = like.new_empty(2, q * k_max)
     return functools.cache(lambda k: (flat[0, :q * k].view(q, k), flat[1, :q * k].view(q, k)))
 
