@@ -161,13 +161,14 @@ def chunk_rows(n_features:int,  # N
     "Rows per chunk of `loss_and_grads`: about `CHUNK_BYTES` of X, at least 1."
     return max(1, CHUNK_BYTES // (n_features * itemsize))
 
-def scratch(q:int,      # rows of each tensor (Q)
-            k_max:int,  # the most columns asked for (rows of X per chunk)
+def scratch(q:int,      # rows of each (q,k) tensor (Q)
+            k_max:int,  # the most rows of X per chunk
             like,       # a tensor of the dtype and device wanted
-           ):           # k ↦ two (q,k) tensors over one allocation, each k's views made once
-    "Two scratch tensors for `lean_sums`, (q,k) for any k ≤ k_max, over one allocation: every chunk of a call, or of an epoch, writes into the same memory."
-    flat = like.new_empty(2, q * k_max)
-    return functools.cache(lambda k: (flat[0, :q * k].view(q, k), flat[1, :q * k].view(q, k)))
+            n:int=0,    # N, for a (k,N) tensor of rows of X gathered in a shuffled order; 0: none
+           ):           # k ↦ the scratch tensors for a chunk of k rows, each k's views made once
+    "Scratch tensors for `lean_sums`, for any chunk of k ≤ k_max rows: two (q,k) (Zᵀ and log Σᵀ) and a (k,n) for rows of X. Every chunk of a call, or of an epoch, writes into the same memory."
+    flat, rows = like.new_empty(2, q * k_max), like.new_empty(k_max, n)
+    return functools.cache(lambda k: (flat[0, :q * k].view(q, k), flat[1, :q * k].view(q, k), rows[:k]))
 
 LOG_HALF = -math.log(2)   # log ½: only a row's dominant class can have log σ above it
 
@@ -197,10 +198,13 @@ def lean_sums(x,        # features X, (M,N), checked
               sy_1,     # (1,M): σ_y − 1 of the batch's rows written here (`lean_losses` reads both)
               buffers,  # `scratch` for Zᵀ and log Σᵀ
               delta=closed_delta,  # how Δ is made: `closed_delta` or `blockdiag_delta`
+              order=None,  # rows of X in the order visited, (M,) int64; None: as they are
              ) -> None:
     "The lean path's sums over a batch's chunks of rows: each chunk's Zᵀ, log Σᵀ and Δᵀ in two reused buffers, the products added in place."
     for i, c in enumerate(chunks):
-        xc, yc, (zb, lb) = x[c], classes[:, c], buffers(c.stop - c.start)
+        zb, lb, xb = buffers(c.stop - c.start)
+        rows = c if order is None else order[c]
+        xc, yc = x[c] if order is None else torch.index_select(x, 0, rows, out=xb), classes[:, rows]   # shuffled: the chunk's rows gathered
         z = torch.addmm(b, wt, xc.T, out=zb)                                    # Zᵀ = WᵀXᵀ + b, (Q,k)
         log_s = torch.log_softmax(z, 0, out=lb)                                 # log Σᵀ
         torch.gather(log_s, 0, yc, out=log_sy[:, c])                           # log σ_y of each row, (1,k)
@@ -225,12 +229,12 @@ def sq_norm(w:torch.Tensor,  # W, (N,Q), in any memory layout
     v = w.reshape(-1)
     return (v * v).sum()
 
-def _lean_setup(x, y, w, b, rows:int) -> tuple:
+def _lean_setup(x, y, w, b, rows:int, shuffled:bool=False) -> tuple:
     "What `lean_sums` works in: Θᵀ = [Wᵀ b] (Q,N+1) and a buffer for its gradient, their views, the classes as indices, (1,M) rows for log σ_y and σ_y − 1, and `scratch` for chunks of up to `rows` rows."
     (M, N), Q = x.shape, w.shape[1]
     theta, grad = torch.cat([w.T, b[:, None]], 1), x.new_empty(Q, N + 1)       # one division and one step move W and b
     return (theta, grad, (theta[:, :N], theta[:, N:]), (grad[:, :N], grad[:, N]), y.argmax(1)[None],
-            (x.new_empty(1, M), x.new_empty(1, M)), scratch(Q, min(rows, M), x))
+            (x.new_empty(1, M), x.new_empty(1, M)), scratch(Q, min(rows, M), x, N if shuffled else 0))
 
 def grad_lean(x,  # features X, (M,N), checked
               y,  # one-hot labels Y, (M,Q), checked
@@ -253,14 +257,15 @@ def lean_sgd_epoch(x,                # features X, (M,N), checked
                    batch_size:int,   # rows per step; the last batch may be smaller
                    l2:float=0.,      # λ ≥ 0: the objective adds (λ/2)‖W‖²
                    delta=closed_delta,  # `closed_delta` ('closed') or `blockdiag_delta` ('blockdiag')
+                   order=None,       # the rows in the order visited, a permutation (M,) int64; None: as they are
                   ) -> tuple:        # (losses (batches,) float64; new W (N,Q); new b (Q,))
     "A whole epoch of gradient descent in one call: per batch `lean_sums`, then one step of Θᵀ = [Wᵀ b] in place, the numbers of `sgd` step by step; one host synchronisation per epoch. Every step is taken: after a loss that is not finite the later ones mean nothing (`fit` goes back to the epoch's start)."
     (M, N), rows = x.shape, chunk_rows(x.shape[1], x.element_size())
-    theta, grad, params, grads, classes, kept, buffers = _lean_setup(x, y, w, b, min(rows, batch_size))
+    theta, grad, params, grads, classes, kept, buffers = _lean_setup(x, y, w, b, min(rows, batch_size), order is not None)
     penalties = []
     for r0 in range(0, M, batch_size):
         m = min(batch_size, M - r0)
-        lean_sums(x, classes, *params, [slice(r0 + c.start, r0 + c.stop) for c in row_chunks(m, rows)], *grads, *kept, buffers, delta)
+        lean_sums(x, classes, *params, [slice(r0 + c.start, r0 + c.stop) for c in row_chunks(m, rows)], *grads, *kept, buffers, delta, order)
         grad.div_(m)                                                           # [∂L/∂Wᵀ ∂L/∂b] = [ΔᵀX 1ᵀΔ]/m
         if l2:                                                                 # + (λ/2)‖W‖², + λW, as loss_and_grads adds them
             penalties.append(l2 / 2 * sq_norm(params[0].T)); grads[0].add_(l2 * params[0])
@@ -418,9 +423,10 @@ def sgd(model,        # the SoftmaxClassifier being trained
         sample_weight=None,  # the batch's row weights s (m,), or None
         reduce=None,  # sums over the processes sharing the batch (`loss_and_grads`); None: this process alone
         batch_size:int=None,  # a strategy in EPOCHS: one step per batch of this many rows of (x, y), in one call
+        order=None,   # with batch_size: the rows of (x, y) in the order visited, a permutation (M,); None: as they are
        ) -> tuple:    # (L before the step (one per batch, with batch_size), new W, new b, {} : nothing more to record)
     "One step of gradient descent on the batch: W − η ∂L/∂W, b − η ∂L/∂b, out of place (with `batch_size`, a whole epoch of them)."
-    if batch_size is not None: return (*EPOCHS[strategy](x, y, model.w, model.b, lr, batch_size, l2), {})
+    if batch_size is not None: return (*EPOCHS[strategy](x, y, model.w, model.b, lr, batch_size, l2, order=order), {})
     loss, dw, db = loss_and_grads(x, y, model.w, model.b, strategy, l2, sample_weight, reduce)
     return loss, torch.add(model.w, dw, alpha=-lr), torch.add(model.b, db, alpha=-lr), {}
 
@@ -630,13 +636,14 @@ def fit(self, x, y,
             for epoch in bar:
                 t0, total, start = (entered if epoch == 0 else time.perf_counter()), 0.0, (self.w, self.b)
                 order = torch.randperm(len(x), generator=gen).to(self.device) if shuffle else None
-                for j, rows in enumerate(_batches(len(x), per_call, order, parts)):
+                for j, rows in enumerate(_batches(len(x), per_call, None if whole else order, parts)):   # whole epochs take the order itself
                     if caught: break
                     xb, yb = x[rows], y[rows]
                     sw = None if sample_weight is None else sample_weight[rows]
                     share = (len(yb) if parts is None else min(batch_size, n - j * batch_size)) if sw is None else sw.sum().item()   # the batch's rows (on every process), or its weight
                     if share == 0: continue                                      # rows of weight zero move nothing
-                    extra = {**({} if sw is None else dict(sample_weight=sw)), **({} if reduce is None else dict(reduce=reduce)), **more}   # passed only when given
+                    extra = {**({} if sw is None else dict(sample_weight=sw)), **({} if reduce is None else dict(reduce=reduce)), **more,
+                             **({} if order is None or not whole else dict(order=order))}   # passed only when given
                     loss, w, b, record = step(self, xb, yb, lr, strategy, l2, tol, **extra)   # the loss before each batch's update
                     loss = loss.item() if loss.dim() == 0 else loss.tolist()          # one host synchronisation per call
                     if not all(map(math.isfinite, loss if whole else [loss])):

@@ -245,8 +245,10 @@ def sgd_epoch(x,                # features X, (M,N)
               lr:float,         # learning rate η
               batch_size:int,   # rows per step; the last batch may be smaller
               l2:float=0.,      # λ ≥ 0: the objective adds (λ/2)‖W‖²
+              order=None,       # the rows in the order visited, a permutation (M,) int64 (gathered into a copy first); None: as they are
              ) -> tuple:        # (losses (batches,) float64, NaN after a stop; new W (N,Q); new b (Q,))
     "One epoch of minibatch gradient descent in one compiled call: each batch's loss before its step, and the parameters after the last step taken."
+    if order is not None: x, y = x[order], y[order]                        # the compiled loop reads rows in memory order
     wt, bb = w.T.clone(memory_format=torch.contiguous_format), b.clone()    # new parameters, Wᵀ contiguous as the model keeps it
     losses = extension().sgd_epoch(x.contiguous(), y.contiguous(), wt, bb, lr, batch_size, l2)
     return losses, wt.T, bb
