@@ -196,7 +196,7 @@ def lean_sums(x,        # features X, (M,N), checked
               gb,       # (Q,): overwritten with 1ᵀΔ
               log_sy,   # (1,M): log σ_y of the batch's rows written here
               sy_1,     # (1,M): σ_y − 1 of the batch's rows written here (`lean_losses` reads both)
-              buffers,  # `scratch` for Zᵀ and log Σᵀ
+              buffers,  # `scratch`: for Zᵀ, log Σᵀ and (shuffled) the chunk's rows of X
               delta=closed_delta,  # how Δ is made: `closed_delta` or `blockdiag_delta`
               order=None,  # rows of X in the order visited, (M,) int64; None: as they are
              ) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from .validate import one_hot, check_positive
 from .data import DATASETS, load_dataset, read_data
-from .classifier import SoftmaxClassifier, History, batch_mean, shard_rows
+from .classifier import SoftmaxClassifier, History, batch_mean, shard_rows, sq_norm
 
 # %% ../nbs/09_distributed.ipynb #a17e0007
 class PeerLost(RuntimeError):
@@ -116,7 +116,7 @@ def evaluate(model,        # the trained SoftmaxClassifier (the same on every pr
     "Loss and accuracy of `model` over the rows of all processes: each adds its sums, the penalty comes once."
     m = len(x)
     loss, correct = batch_mean([torch.tensor([model.evaluate(x, y) * m, model.accuracy(x, y) * m], dtype=torch.float64)], m, reduce)[0].tolist()
-    return loss + l2 / 2 * (model.w * model.w).sum().item(), correct
+    return loss + l2 / 2 * sq_norm(model.w).item(), correct
 
 def train_part(jobs:list,  # dicts: data (a DATASETS name or a data file), label, seed, fit (keyword arguments of `fit`)
               ) -> list:   # per job: dict(w, b, history, train_loss, train_acc, rows)

@@ -13,7 +13,7 @@ from .validate import checks, floats, labels, positive, check_fits, check_bool, 
 from .softmax import softmax, softmax_jacobian, softmax_vjp
 from .losses import cross_entropy_from_logits
 from .linear import linear, linear_vjp
-from .classifier import BATCH, loss_and_grads, batch_mean, weights_of_mean, row_chunks, chunk_rows
+from .classifier import BATCH, loss_and_grads, batch_mean, weights_of_mean, row_chunks, chunk_rows, sq_norm
 
 # %% ../nbs/04b_newton.ipynb #bede405a
 def augment(x):  # features X, (M,N)
@@ -123,7 +123,7 @@ def line_search(x, y, w, b,  # the batch and the parameters Θ = [W; bᵀ], chec
         w_t, b_t = w - t * d[:N], b - t * d[N]
         if slope <= 1e3 * torch.finfo(x.dtype).eps * abs(L) or t < 1e-10: break      # below what L resolves: take the step
         ce = batch_mean([mass * cross_entropy_from_logits(y, linear(x, w_t, b_t), r)], mass, reduce)[0]
-        if ce + l2 / 2 * (w_t * w_t).sum() <= L - 1e-4 * t * slope: break
+        if ce + l2 / 2 * sq_norm(w_t) <= L - 1e-4 * t * slope: break
         t /= 2
     return w_t, b_t, t
 
