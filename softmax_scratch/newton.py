@@ -9,11 +9,13 @@ __all__ = ['augment', 'hessian_explicit', 'hessian', 'hessian_product', 'hvp', '
 # %% ../nbs/04b_newton.ipynb #06ef425d
 import math
 import torch
-from .validate import checks, floats, labels, positive, check_fits, check_bool, row_weights
+from .validate import checks, floats, positive, check_fits, check_bool, row_weights
 from .softmax import softmax, softmax_jacobian, softmax_vjp
 from .losses import cross_entropy_from_logits
 from .linear import linear, linear_vjp
-from .classifier import BATCH, loss_and_grads, batch_mean, weights_of_mean, row_chunks, chunk_rows, sq_norm
+from .gradients import BATCH, row_chunks, weights_of_mean, sq_norm
+from .inplace import chunk_rows
+from .objective import loss_and_grads, batch_mean
 
 # %% ../nbs/04b_newton.ipynb #bede405a
 def augment(x):  # features X, (M,N)
