@@ -107,7 +107,8 @@ def test_an_npz_member_declared_huge_is_refused_from_its_header(tmp_path):
     msg = refused(lambda: read_data(path), path, ValueError, "'x'", 'max_bytes')
     assert '80,000,000,000' in msg, msg
     np.savez(tmp_path/'small.npz', x=X, y=LABELS)                            # X: 192 bytes
-    refused(lambda: read_data(tmp_path/'small.npz', max_bytes=100), tmp_path/'small.npz', ValueError, "'x'", 'max_bytes')
+    small = tmp_path/'small.npz'
+    refused(lambda: read_data(small, max_bytes=100), small, ValueError, "'x'", 'max_bytes')
     assert read_data(tmp_path/'small.npz', max_bytes=192)[2] == 8
     with pytest.raises(ValueError, match='max_bytes'): read_data(tmp_path/'small.npz', max_bytes=0)
 
@@ -122,7 +123,7 @@ def test_an_npy_declared_huge_is_refused_from_its_header(tmp_path):
     refused(lambda: read_data(path), tmp_path/'x.npy', ValueError, 'declares')
     np.save(tmp_path/'x.npy', X)
     refused(lambda: read_data(path, max_bytes=100), tmp_path/'x.npy', ValueError, 'max_bytes')
-    x, _, m = read_data(path, rows=lambda m: [0], max_bytes=100)             # a memory-mapped pair: only rows read count
+    x, _, m = read_data(path, rows=lambda m: [0], max_bytes=100)   # a memory-mapped pair: only the rows read count
     assert m == 8 and np.array_equal(x, X[:1])
 
 # 4. Files that are not regular files
