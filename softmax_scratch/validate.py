@@ -20,7 +20,8 @@ def shape_of(a) -> str:
     "A short description of `a` for error messages: its shape, or its type."
     return str(tuple(a.shape)) if hasattr(a, 'shape') else type(a).__name__
 
-FLOAT_DTYPES = (torch.float64, torch.float32, torch.float16, torch.bfloat16)   # floating types torch computes with on every device
+# the floating types torch computes with on every device
+FLOAT_DTYPES = (torch.float64, torch.float32, torch.float16, torch.bfloat16)
 
 def as_tensor(a,                # a tensor, numpy array, nested list or number
               name:str='x',     # the argument's name, used in error messages
@@ -29,23 +30,30 @@ def as_tensor(a,                # a tensor, numpy array, nested list or number
              ) -> torch.Tensor:
     "Convert `a` to a tensor without copying a tensor that is already right; reject ragged and non-numeric input."
     if isinstance(a, torch.Tensor):
-        if a.layout != torch.strided: raise ValueError(f"{name}: expected a dense tensor, got a {str(a.layout).removeprefix('torch.')} one; convert it with `.to_dense()`")
+        if a.layout != torch.strided:
+            raise ValueError(f"{name}: expected a dense tensor, got a {str(a.layout).removeprefix('torch.')} one; "
+                             "convert it with `.to_dense()`")
         if a.is_meta: raise ValueError(f"{name}: expected a tensor that holds numbers, got one on the meta device")
         t = a
     else:
         try: arr = np.asarray(a)
-        except ValueError: raise ValueError(f"{name}: expected a rectangular array, got rows of different lengths") from None
+        except ValueError:
+            raise ValueError(f"{name}: expected a rectangular array, got rows of different lengths") from None
         if arr.dtype == object and arr.ndim == 0: raise TypeError(f"{name}: expected numbers, got {a!r}")
-        if arr.dtype == object: raise ValueError(f"{name}: expected a rectangular numeric array, got ragged or mixed rows")
+        if arr.dtype == object:
+            raise ValueError(f"{name}: expected a rectangular numeric array, got ragged or mixed rows")
         if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
             raise TypeError(f"{name}: expected numbers, got an array of {arr.dtype}")
-        if arr.dtype.kind == 'f' and arr.dtype.itemsize > 8: raise TypeError(f"{name}: expected float64 or a narrower type, got {arr.dtype}; convert it with `.astype(np.float64)`")
-        if not arr.dtype.isnative: arr = arr.astype(arr.dtype.newbyteorder('='))          # big-endian data, read as it is meant
+        if arr.dtype.kind == 'f' and arr.dtype.itemsize > 8:
+            raise TypeError(f"{name}: expected float64 or a narrower type, got {arr.dtype}; "
+                            "convert it with `.astype(np.float64)`")
+        if not arr.dtype.isnative: arr = arr.astype(arr.dtype.newbyteorder('='))   # big-endian data, read as meant
         if not (arr.flags.c_contiguous and arr.flags.writeable): arr = arr.copy(order='C')
         t = torch.from_numpy(arr)
     if t.is_complex(): raise TypeError(f"{name}: expected real numbers, got {t.dtype}")
     if t.is_floating_point() and t.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"{name}: expected numbers of {', '.join(str(d) for d in FLOAT_DTYPES)}, got {t.dtype}; convert it with `.to(torch.float32)`")
+        raise TypeError(f"{name}: expected numbers of {', '.join(str(d) for d in FLOAT_DTYPES)}, got {t.dtype}; "
+                        "convert it with `.to(torch.float32)`")
     return t.to(dtype=dtype, device=device) if (dtype or device) else t
 
 # %% ../nbs/00_validate.ipynb #74c0e70e
@@ -55,7 +63,7 @@ class NonFiniteError(ValueError):
 def check_finite(t:torch.Tensor, name:str) -> torch.Tensor:
     "Return `t` if it holds no NaN or inf, else raise `NonFiniteError` naming `name` and the first bad row."
     if not t.is_floating_point() or t.numel() == 0: return t
-    if math.isfinite(t.sum().item()): return t         # a NaN or an infinity makes the sum non-finite: a finite sum proves there is none (one fast pass)
+    if math.isfinite(t.sum().item()): return t         # a finite sum proves there is no NaN or inf (one fast pass)
     lo, hi = torch.aminmax(t)                          # one pass, no copy: a NaN makes both NaN, an inf shows as an end
     if not (math.isfinite(lo.item()) and math.isfinite(hi.item())):
         bad = ~torch.isfinite(t)
@@ -82,7 +90,8 @@ def check_positive(value,               # the number to check
                   ):
     "Return `value` if it is a finite number > 0 (≥ 0 with `allow_zero`), else raise naming `name`."
     kind = 'an integer' if integer else 'a number'
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or (integer and not isinstance(value, numbers.Integral)):
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or (integer and not isinstance(value, numbers.Integral))):
         raise TypeError(f"{name}: expected {kind}, got {value!r} ({type(value).__name__})")
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name}: expected {kind} {'≥' if allow_zero else '>'} 0, got {value!r}")
@@ -91,7 +100,9 @@ def check_positive(value,               # the number to check
 def check_seed(seed, name:str='seed', allow_none:bool=True):
     "Return `seed` if it is an integer ≥ 0 (or None, when allowed), else raise naming `name`."
     if seed is None and allow_none: return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral): raise TypeError(f"{name}: expected an integer ≥ 0{' or None' if allow_none else ''}, got {seed!r} ({type(seed).__name__})")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer ≥ 0{' or None' if allow_none else ''}, "
+                        f"got {seed!r} ({type(seed).__name__})")
     if not 0 <= seed < 2**32: raise ValueError(f"{name}: expected an integer in 0..2**32-1, got {seed!r}")
     return int(seed)
 
@@ -100,7 +111,8 @@ def check_fits(nbytes:int, name:str, what:str):
     try: total = os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
     except (ValueError, OSError, AttributeError): return
     if nbytes > total:
-        raise ValueError(f"{name}: {what} would need {nbytes / 1e9:,.1f} GB, more than this machine's {total / 1e9:,.1f} GB of memory")
+        raise ValueError(f"{name}: {what} would need {nbytes / 1e9:,.1f} GB, "
+                         f"more than this machine's {total / 1e9:,.1f} GB of memory")
 
 def check_choice(value, name:str, choices):
     "Return `value` if it is one of `choices`, else raise a `ValueError` that lists them."
@@ -114,27 +126,33 @@ def check_bool(value, name:str) -> bool:
 
 # %% ../nbs/00_validate.ipynb #08a854ac
 def canonical_device(device) -> torch.device:
-    "The device as tensors report it: 'cpu' for 'cpu:0', 'cuda:k' (the current k) for 'cuda'; comparing these is comparing devices."
+    "The device as tensors report it: 'cpu' for 'cpu:0', 'cuda:k' (the current k) for 'cuda'."
     d = torch.device(device)
     if d.type == 'cpu': return torch.device('cpu')
-    if d.index is None and d.type == 'cuda' and torch.cuda.is_available(): return torch.device('cuda', torch.cuda.current_device())
+    if d.index is None and d.type == 'cuda' and torch.cuda.is_available():
+        return torch.device('cuda', torch.cuda.current_device())
     return d
 
 def as_device(device, name:str='device') -> torch.device:
     "A torch device that exists on this machine, in its canonical form, or a ValueError/TypeError naming `name`."
     try: d = canonical_device(device)
-    except (RuntimeError, TypeError) as e: raise (TypeError if isinstance(e, TypeError) else ValueError)(f"{name}: expected a torch device such as 'cpu' or 'cuda:0', got {device!r}") from None
+    except (RuntimeError, TypeError) as e:
+        kind = TypeError if isinstance(e, TypeError) else ValueError
+        raise kind(f"{name}: expected a torch device such as 'cpu' or 'cuda:0', got {device!r}") from None
     if d.type == 'meta': raise ValueError(f"{name}: expected a device that holds numbers, got 'meta'")
     try: torch.empty(0, device=d)
-    except (RuntimeError, AssertionError) as e: raise ValueError(f"{name}: {d} is not available here ({' '.join(str(e).split())[:120]})") from None
+    except (RuntimeError, AssertionError) as e:
+        raise ValueError(f"{name}: {d} is not available here ({' '.join(str(e).split())[:120]})") from None
     return d
 
 def check_range(t:torch.Tensor, dtype, name:str) -> torch.Tensor:
     "Return finite `t` if its values fit in `dtype`, else raise a ValueError that says they are too large for it."
-    if t.is_floating_point() and dtype.is_floating_point and torch.finfo(dtype).max < torch.finfo(t.dtype).max and t.numel():
+    if (t.is_floating_point() and dtype.is_floating_point and torch.finfo(dtype).max < torch.finfo(t.dtype).max
+            and t.numel()):
         big = t.abs().max().item()
         if big > torch.finfo(dtype).max:
-            raise ValueError(f"{name}: values up to {big:.3g} are too large for {dtype}, whose range ends at ±{torch.finfo(dtype).max:.3g}")
+            raise ValueError(f"{name}: values up to {big:.3g} are too large for {dtype}, "
+                             f"whose range ends at ±{torch.finfo(dtype).max:.3g}")
     return t
 
 def as_features(x,                       # features: (M,N) tensor, array or nested list
@@ -142,21 +160,24 @@ def as_features(x,                       # features: (M,N) tensor, array or nest
                 dtype=torch.float64,     # floating dtype of the result
                 device=None,             # device of the result (None: where `x` is, or CPU)
                 n_features:int=None,     # expected N, if known (e.g. the model's)
-                finite:bool=True,        # check a floating tensor for NaN and inf (False: the caller proves it finite on its own)
+                finite:bool=True,        # check a floating tensor for NaN and inf (False: the caller does)
                ) -> torch.Tensor:        # (M,N)
-    "Check and convert features to a finite (M,N) floating tensor (detached: a model never differentiates through its data)."
+    "Check and convert features to a finite (M,N) floating tensor, detached."
     t = as_tensor(x, name)
     if t.requires_grad: t = t.detach()
     if t.ndim != 2: raise ValueError(f"{name}: expected a 2-D array (M samples, N features), got shape {shape_of(t)}")
-    if t.shape[0] == 0 or t.shape[1] == 0: raise ValueError(f"{name}: expected at least one sample and one feature, got shape {shape_of(t)}")
+    if t.shape[0] == 0 or t.shape[1] == 0:
+        raise ValueError(f"{name}: expected at least one sample and one feature, got shape {shape_of(t)}")
     if n_features is not None and t.shape[1] != n_features:
         raise ValueError(f"{name}: expected {n_features} features (columns), got {t.shape[1]}")
     if t.is_floating_point() and isinstance(x, torch.Tensor):
-        if t.dtype != dtype: raise TypeError(f"{name}: expected dtype {dtype}, got {t.dtype}; convert it with `.to({dtype})`")
+        if t.dtype != dtype:
+            raise TypeError(f"{name}: expected dtype {dtype}, got {t.dtype}; convert it with `.to({dtype})`")
         if device is not None and canonical_device(t.device) != canonical_device(device):
             raise ValueError(f"{name}: expected a tensor on device {canonical_device(device)}, got one on {t.device}")
         return check_finite(t, name) if finite else t
-    return check_range(check_finite(t, name), dtype, name).to(dtype=dtype, device=device)   # converted: checked here, whatever `finite` says
+    # converted: checked here, whatever `finite` says
+    return check_range(check_finite(t, name), dtype, name).to(dtype=dtype, device=device)
 
 # %% ../nbs/00_validate.ipynb #e70f81ad
 def one_hot(labels,               # class indices (M,): integers in 0..n_classes-1
@@ -169,7 +190,8 @@ def one_hot(labels,               # class indices (M,): integers in 0..n_classes
     if t.ndim != 1: raise ValueError(f"{name}: expected class indices of shape (M,), got shape {shape_of(t)}")
     if t.is_floating_point():
         if not torch.isfinite(t).all() or (t != t.round()).any():
-            raise ValueError(f"{name}: expected integer class indices, got non-integer values such as {t[t != t.round()][:1].tolist() or t[~torch.isfinite(t)][:1].tolist()}")
+            bad = t[t != t.round()][:1].tolist() or t[~torch.isfinite(t)][:1].tolist()
+            raise ValueError(f"{name}: expected integer class indices, got non-integer values such as {bad}")
     elif t.dtype == torch.bool: raise TypeError(f"{name}: expected integer class indices, got booleans")
     if len(t) == 0: raise ValueError(f"{name}: expected at least one label, got none")
     t = t.long()
@@ -192,7 +214,8 @@ def as_labels(y,                       # labels: class indices (M,) or one-hot r
     if t.requires_grad: t = t.detach()
     if t.ndim == 1:
         t = one_hot(t, n_classes, dtype, name)
-        if t.shape[1] < 2: raise ValueError(f"{name}: expected at least 2 classes, got labels of one class only; pass n_classes")
+        if t.shape[1] < 2:
+            raise ValueError(f"{name}: expected at least 2 classes, got labels of one class only; pass n_classes")
     elif t.ndim == 2:
         if n_classes is not None and t.shape[1] != n_classes:
             raise ValueError(f"{name}: expected one-hot rows with {n_classes} columns, got shape {shape_of(t)}")
@@ -222,14 +245,14 @@ def trusted():
 
 @contextmanager
 def boundary():
-    "Within it, checked functions check their arguments again, as when called from outside the library (a harness that times what a caller waits for)."
+    "Within it, checked functions check their arguments again, as when called from outside the library."
     depth, entered = getattr(_state, 'depth', 0), getattr(_state, 'entered', None)
     _state.depth = 0
     try: yield
     finally: _state.depth, _state.entered = depth, entered
 
 def entered_at() -> float:
-    "Called in the body of a checked function entered from outside: `time.perf_counter()` before its checks ran; None in a nested call (whose checks were skipped)."
+    "In the body of a checked function entered from outside: `time.perf_counter()` before its checks ran, else None."
     return getattr(_state, 'entered', None) if getattr(_state, 'depth', 0) == 1 else None
 
 def checks(returns=None,  # optional spec for the result, checked at the boundary only
@@ -268,7 +291,8 @@ def match_shape(t:torch.Tensor, # the tensor
     for d, n in sizes.items():
         if d in call.dims and call.dims[d][0] != n:
             size, other = call.dims[d]
-            raise ValueError(f"{name}: expected shape ({', '.join(dims)}) with {d} = {size} as in {other}, got shape {shape_of(t)}")
+            raise ValueError(f"{name}: expected shape ({', '.join(dims)}) with {d} = {size} as in {other}, "
+                             f"got shape {shape_of(t)}")
         call.dims.setdefault(d, (n, name))
     if t.numel() == 0: raise ValueError(f"{name}: expected a non-empty array, got shape {shape_of(t)}")
 
@@ -291,14 +315,17 @@ def floats(shape:str,          # expected shape in letters, e.g. 'M N' or '... Q
                 check_finite(t, name)
                 raise ValueError(f"{name}: expected probabilities in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")
             sums = t.sum(-1)
-            bad = (sums - 1).abs() > 10 * t.shape[-1] * torch.finfo(t.dtype).eps     # rounding of a sum of Q terms, with room
+            # rounding of a sum of Q terms, with room
+            bad = (sums - 1).abs() > 10 * t.shape[-1] * torch.finfo(t.dtype).eps
             if bad.any():
                 r = int(bad.reshape(-1).nonzero()[0])
-                raise ValueError(f"{name}: expected probability rows summing to 1, got row {r} summing to {sums.reshape(-1)[r].item():.6g}")
+                raise ValueError(f"{name}: expected probability rows summing to 1, "
+                                 f"got row {r} summing to {sums.reshape(-1)[r].item():.6g}")
             return t
-        if log_probs:                                        # log 0 = -inf is a log-probability; NaN and values > 0 are not
+        if log_probs:                        # log 0 = -inf is a log-probability; NaN and values > 0 are not
             if torch.isnan(t).any(): check_finite(t, name)
-            if t.max() > 0: raise ValueError(f"{name}: expected log-probabilities (≤ 0), got values up to {t.max().item():.3g}")
+            if t.max() > 0:
+                raise ValueError(f"{name}: expected log-probabilities (≤ 0), got values up to {t.max().item():.3g}")
             return t
         if finite: check_finite(t, name)
         return t
@@ -314,12 +341,13 @@ def labels(shape:str='M Q'):   # expected shape in letters
         bad = (t.amin(-1) < 0) | ((t.sum(-1) - 1).abs() > tol)
         if bad.any():
             r = int(bad.nonzero()[0])
-            raise ValueError(f"{name}: expected label rows of non-negative values summing to 1, got row {r} = {t[r].tolist()}")
+            raise ValueError(f"{name}: expected label rows of non-negative values summing to 1, "
+                             f"got row {r} = {t[r].tolist()}")
         return t
     return spec
 
 def row_weights(shape:str='M'):   # expected shape in letters
-    "Spec: None, or one weight per row: finite, non-negative, not all zero, converted to the call's dtype (only their ratios matter)."
+    "Spec: None, or one weight per row: finite, non-negative, not all zero, converted to the call's dtype."
     def spec(a, name, call):
         if a is None: return None
         t = as_tensor(a, name)
@@ -331,7 +359,8 @@ def row_weights(shape:str='M'):   # expected shape in letters
             raise ValueError(f"{name}: expected non-negative weights, got {t[r].item():g} in row {r}")
         total = t.sum().item()
         if total == 0: raise ValueError(f"{name}: expected at least one positive weight, got all zeros")
-        if not math.isfinite(total): raise ValueError(f"{name}: expected weights whose sum is finite in {t.dtype}, got a sum that overflows")
+        if not math.isfinite(total):
+            raise ValueError(f"{name}: expected weights whose sum is finite in {t.dtype}, got a sum that overflows")
         return t
     return spec
 
@@ -339,10 +368,12 @@ def check_logits(z:torch.Tensor,  # logits Z = XW + b, (M,Q)
                  x:torch.Tensor,  # the features they came from, (M,N), finite
                  w:torch.Tensor,  # the weights, (N,Q), finite
                 ) -> torch.Tensor:
-    "Return `z` if finite, else raise a `NonFiniteError` that says the product XW + b overflowed, and how large its factors are."
-    if not torch.isfinite(z).all():                                   # logit by logit: no sum that could overflow on its own
-        raise NonFiniteError(f"x: the logits XW + b leave the range of {z.dtype} (±{torch.finfo(z.dtype).max:.3g}) although x, w and b are finite "
-                             f"(max |x| {x.abs().max().item():.1e}, max |w| {w.abs().max().item():.1e}): the product XW overflows; rescale the features")
+    "Return `z` if finite, else raise a `NonFiniteError`: the product XW + b overflowed, and how large its factors are."
+    if not torch.isfinite(z).all():                  # logit by logit: no sum that could overflow on its own
+        raise NonFiniteError(f"x: the logits XW + b leave the range of {z.dtype} (±{torch.finfo(z.dtype).max:.3g}) "
+                             f"although x, w and b are finite "
+                             f"(max |x| {x.abs().max().item():.1e}, max |w| {w.abs().max().item():.1e}): "
+                             f"the product XW overflows; rescale the features")
     return z
 
 def finite_logits(z, name, call):
@@ -358,9 +389,10 @@ def choice(options):
     return lambda v, name, call: check_choice(v, name, options)
 
 def subset(options):
-    "Spec: a non-empty list or tuple of values, each one of `options` (a bare string is refused, not read letter by letter)."
+    "Spec: a non-empty list or tuple of values, each one of `options` (a bare string is refused)."
     def spec(v, name, call):
-        if not isinstance(v, (list, tuple)) or not v: raise TypeError(f"{name}: expected a non-empty list or tuple of {', '.join(map(repr, options))}; got {v!r}")
+        if not isinstance(v, (list, tuple)) or not v:
+            raise TypeError(f"{name}: expected a non-empty list or tuple of {', '.join(map(repr, options))}; got {v!r}")
         for x in v: check_choice(x, name, options)
         return tuple(v)
     return spec
