@@ -21,18 +21,18 @@ def softmax(z,  # logits (..., Q), any finite values
 def log_softmax(z,  # logits (..., Q), any finite values
                ) -> torch.Tensor:  # (..., Q)
     "Log of softmax over the last axis, computed without exponentiating large logits or taking log of 0."
-    c, top = z.max(-1, keepdim=True)                                      # the largest logit of each row, and where it is
+    c, top = z.max(-1, keepdim=True)                                      # each row's largest logit, and where it is
     shifted = z - c                                                       # ≤ 0, and 0 at the largest logit
-    rest = torch.exp(shifted).scatter(-1, top, 0).sum(-1, keepdim=True)   # Σ_k e^(z_k − c) − 1, the 1 left out, not subtracted
+    rest = torch.exp(shifted).scatter(-1, top, 0).sum(-1, keepdim=True)   # Σ_j e^(z_j − c) − 1: the 1 left out
     return shifted - torch.log1p(rest)
 
 # %% ../nbs/01_softmax.ipynb #06c84020
 @checks(s=floats('Q'))
 def softmax_jacobian(s,  # softmax output of one sample, (Q,)
-                    ) -> torch.Tensor:  # (Q,Q): entry [i,j] is ∂σ_i/∂z_j
+                    ) -> torch.Tensor:  # (Q,Q): entry [q,j] is ∂σ_q/∂z_j
     "The Jacobian diag(σ) − σσᵀ of softmax at one row, from its output σ."
-    eye = torch.eye(len(s), dtype=s.dtype, device=s.device)            # δ_ij  (Q,Q)
-    return s[:, None] * (eye - s[None, :])                              # σ_i(δ_ij − σ_j)
+    eye = torch.eye(len(s), dtype=s.dtype, device=s.device)            # δ_qj  (Q,Q)
+    return s[:, None] * (eye - s[None, :])                              # σ_q(δ_qj − σ_j)
 
 # %% ../nbs/01_softmax.ipynb #c5b5e999
 @checks(s=floats('M Q'))
