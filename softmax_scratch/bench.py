@@ -17,7 +17,10 @@ from .validate import (
     boundary, checks, floats, positive, choice, subset, check_choice, check_positive, check_fits)
 from .checks import Table
 from .fused import require_compiler, CompilerMissing
-from .classifier import SoftmaxClassifier, STRATEGIES, COMPILED, chunk_rows, row_chunks, loss_and_grads, grad_kronecker
+from .gradients import row_chunks, grad_kronecker
+from .inplace import chunk_rows
+from .objective import strategy_names, loss_and_grads
+from .classifier import SoftmaxClassifier
 
 # %% ../nbs/07_benchmarks.ipynb #f135e72e
 def paired_ratio(a:list,  # one contender's round times
@@ -108,7 +111,7 @@ def epoch_runner(contender:str, x, y, batch_size:int, lr:float=0.01):
     "A function that trains `contender` for an epoch on (x, y) (`FLOOR`: reads x once) and returns the seconds it took."
     if contender == FLOOR: return lambda: _timed(x.sum)
     check_choice(contender, 'contender', CONTENDERS)
-    if contender in STRATEGIES + COMPILED: return _scratch_epoch(contender, x, y, batch_size, lr)
+    if contender in strategy_names(): return _scratch_epoch(contender, x, y, batch_size, lr)
     return _torch_epoch(x, y, batch_size, lr) if contender == 'torch' else _keras_epoch(x, y, batch_size, lr)
 
 # %% ../nbs/07_benchmarks.ipynb #206ed300
@@ -187,7 +190,7 @@ def bench(n_samples:int=60_000,         # M
     if 'keras' in contenders and not keras_available():
         contenders.remove('keras')
         notes.append('keras skipped: not installed (pip install "softmax_scratch[compare]")')
-    for c in set(contenders) & set(COMPILED):
+    for c in set(contenders) & set(strategy_names(compiled=True)):
         try: require_compiler('contenders')
         except CompilerMissing as e: contenders.remove(c); notes.append(f"{c} skipped: {e}")
     contenders.append(FLOOR)
@@ -318,7 +321,7 @@ def growth(sizes=(1_000, 2_000, 5_000, 10_000, 20_000, 60_000),  # values of M
         w, b = (torch.randn(n_features, n_classes, dtype=x.dtype) / math.sqrt(n_features),
                 torch.zeros(n_classes, dtype=x.dtype))
         need = unchunked_bytes(M, n_features, n_classes)
-        runs = {s: (lambda s=s: loss_and_grads(x, y, w, b, s)) for s in STRATEGIES}
+        runs = {s: (lambda s=s: loss_and_grads(x, y, w, b, s)) for s in strategy_names(compiled=False)}
         if need <= max_unchunked_bytes: runs['kronecker (unchunked)'] = lambda: grad_kronecker(x, y, w, b)
         for name, run in runs.items():
             run()                                                              # warm-up

@@ -5,7 +5,8 @@ import os, signal, time
 import numpy as np
 import pytest, torch
 from softmax_scratch.distributed import launch, RankError, all_reduce_sum
-from softmax_scratch.classifier import SoftmaxClassifier, shard_rows
+from softmax_scratch.classifier import SoftmaxClassifier
+from softmax_scratch.training import shard_rows
 from softmax_scratch.data import load_dataset
 from softmax_scratch.cli import main
 

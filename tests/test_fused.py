@@ -3,7 +3,8 @@ shapes, a last partial batch and the penalty; the same errors for bad input; and
 import math, os, warnings
 import pytest
 import torch
-from softmax_scratch.classifier import SoftmaxClassifier, loss_and_grads
+from softmax_scratch.classifier import SoftmaxClassifier
+from softmax_scratch.objective import loss_and_grads
 from softmax_scratch.data import make_dataset
 from softmax_scratch.fused import CompilerMissing, require_compiler
 from softmax_scratch.checks import check_close

@@ -14,9 +14,11 @@ import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
-import softmax_scratch.classifier as classifier_module
-from softmax_scratch.classifier import STRATEGIES, SoftmaxClassifier, grad_blockdiag, grad_closed, grad_kronecker, \
-    grad_kronecker_chunked, loss_and_grads
+import softmax_scratch.checkpoint as checkpoint_module
+from softmax_scratch.classifier import SoftmaxClassifier
+from softmax_scratch.gradients import grad_blockdiag, grad_closed, grad_kronecker, grad_kronecker_chunked
+from softmax_scratch.objective import loss_and_grads, strategy_names
+from softmax_scratch.solvers import SOLVERS, Solver, sgd
 from softmax_scratch.cli import main
 from softmax_scratch.data import make_dataset
 from softmax_scratch.losses import cross_entropy, cross_entropy_and_grad, cross_entropy_from_logits, cross_entropy_grad, \
@@ -58,20 +60,21 @@ def interrupting_solver(sig, at_step):
                 pytest.fail("fit installs no SIGTERM handler: the signal would kill the process and the work with it")
             signal.raise_signal(sig)
         calls[0] += 1
-        return classifier_module.sgd(model, x, y, lr, strategy, l2)
-    return step
+        return sgd(model, x, y, lr, strategy, l2)
+    return Solver(step)
 
 
 @pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
 def test_fit_keeps_the_last_completed_epoch_on_a_signal(sig, monkeypatch):
     "4 steps per epoch (85 rows, batches of 28): a signal in the 2nd step of epoch 4 keeps the 3 epochs before it."
-    monkeypatch.setitem(classifier_module.SOLVERS, 'sgd', interrupting_solver(sig, at_step=3 * 4 + 1))
+    original = SOLVERS['sgd']
+    monkeypatch.setitem(SOLVERS, 'sgd', interrupting_solver(sig, at_step=3 * 4 + 1))
     m = SoftmaxClassifier(5, 3, seed=0)
     try: h = m.fit(X, Y, epochs=10, lr=0.1, batch_size=28, valid=(ds.x_valid, ds.y_valid), progress=False)
     except KeyboardInterrupt: pytest.fail("fit let the KeyboardInterrupt out: the epochs trained are lost to the caller")
     assert h.stopped == 'interrupted' and len(h) == 3 and len(h.valid_loss) == 3
     assert getattr(h, 'signal', None) == signal.Signals(sig).name
-    monkeypatch.setitem(classifier_module.SOLVERS, 'sgd', classifier_module.sgd)
+    monkeypatch.setitem(SOLVERS, 'sgd', original)
     ref = SoftmaxClassifier(5, 3, seed=0)
     ref.fit(X, Y, epochs=3, lr=0.1, batch_size=28, progress=False)
     assert torch.equal(m.w, ref.w) and torch.equal(m.b, ref.b)
@@ -400,13 +403,13 @@ def test_every_gradient_path_is_finite_and_they_agree(zy):
 
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signal handlers need the main thread")
 def test_sigterm_during_the_save_completes_it_then_exits_143(tmp_path, monkeypatch):
-    real = classifier_module.np.savez
+    real = checkpoint_module.np.savez
     def savez_then_sigterm(f, **arrays):
         real(f, **arrays)
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
             pytest.fail("no SIGTERM handler during the save: the signal would kill the process and leave the temporary file")
         signal.raise_signal(signal.SIGTERM)                   # mid-save, before the fsync and the rename
-    monkeypatch.setattr(classifier_module.np, 'savez', savez_then_sigterm)
+    monkeypatch.setattr(checkpoint_module.np, 'savez', savez_then_sigterm)
     code, out, err = run_cli('train', '--epochs', '2', '--save', tmp_path / 'm.npz')
     assert code == 143 and len(err) == 1 and 'SIGTERM' in err[0], (code, err)
     assert [p.name for p in tmp_path.iterdir()] == ['m.npz']
@@ -416,11 +419,11 @@ def test_sigterm_during_the_save_completes_it_then_exits_143(tmp_path, monkeypat
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signal handlers need the main thread")
 def test_sigint_during_an_api_save_waits_for_it(tmp_path, monkeypatch):
     "SIGINT mid-save in the API: the save completes (the signal waits), then Ctrl-C arrives as usual; no temporary file."
-    real = classifier_module.np.savez
+    real = checkpoint_module.np.savez
     def savez_then_sigint(f, **arrays):
         real(f, **arrays)
         signal.raise_signal(signal.SIGINT)
-    monkeypatch.setattr(classifier_module.np, 'savez', savez_then_sigint)
+    monkeypatch.setattr(checkpoint_module.np, 'savez', savez_then_sigint)
     m = SoftmaxClassifier(5, 3, seed=0)
     with pytest.raises(KeyboardInterrupt): m.save(tmp_path / 'm.npz')
     assert [p.name for p in tmp_path.iterdir()] == ['m.npz'] and torch.equal(SoftmaxClassifier.load(tmp_path / 'm.npz').w, m.w)

@@ -17,10 +17,14 @@ import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
-import softmax_scratch.classifier as classifier_module
+import softmax_scratch.checkpoint as checkpoint_module
 from softmax_scratch.checks import rel_err
-from softmax_scratch.classifier import STRATEGIES, SoftmaxClassifier, grad_blockdiag, grad_closed, grad_kronecker, \
-    grad_kronecker_chunked, loss_and_grads, row_chunks, chunk_rows, kronecker_chunks, floor_probs
+from softmax_scratch.classifier import SoftmaxClassifier
+from softmax_scratch.gradients import (grad_blockdiag, grad_closed, grad_kronecker, grad_kronecker_chunked, row_chunks,
+                                       kronecker_chunks, floor_probs)
+from softmax_scratch.inplace import chunk_rows
+from softmax_scratch.objective import loss_and_grads, strategy_names
+STRATEGIES = strategy_names(compiled=False)   # the paths written in PyTorch
 from softmax_scratch.bench import bench, epoch_runner, growth, layouts, paired_ratio
 from softmax_scratch.cli import main
 from softmax_scratch.compare import compare
@@ -492,14 +496,14 @@ def test_every_single_bit_flip_is_refused_or_harmless():
 
 @contextlib.contextmanager
 def savez_failing_with(exc):
-    "Make numpy.savez (as softmax_scratch.classifier sees it) write a few bytes, then raise `exc`."
-    real = classifier_module.np.savez
+    "Make numpy.savez (as softmax_scratch.checkpoint sees it) write a few bytes, then raise `exc`."
+    real = checkpoint_module.np.savez
     def broken(file, *args, **kwargs):
         file.write(b'PK\x03\x04 half an archive')
         raise exc
-    classifier_module.np.savez = broken
+    checkpoint_module.np.savez = broken
     try: yield
-    finally: classifier_module.np.savez = real
+    finally: checkpoint_module.np.savez = real
 
 
 @pytest.mark.parametrize('exc', [OSError(28, 'No space left on device'), KeyboardInterrupt()], ids=['full disk', 'Ctrl-C'])
@@ -512,7 +516,7 @@ def test_interrupted_save_keeps_the_previous_file(exc, over, tmp_path):
     with savez_failing_with(exc):
         with pytest.raises(type(exc)) as info: new.save(target if over else tmp_path / 'fresh.npz')
         assert info.value is exc
-    assert classifier_module.np.savez is real_savez        # numpy is itself again
+    assert checkpoint_module.np.savez is real_savez        # numpy is itself again
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ['model.npz']   # no temporary file, no half a new one
     new.save(target)                                       # and an uninterrupted save does replace it

@@ -4,7 +4,9 @@ order, of an unshuffled run on the permuted data."""
 import pytest
 import torch
 
-from softmax_scratch.classifier import SOLVERS, SoftmaxClassifier, chunk_rows, sgd
+from softmax_scratch.classifier import SoftmaxClassifier
+from softmax_scratch.inplace import chunk_rows
+from softmax_scratch.solvers import SOLVERS, Solver, register_solver, sgd
 from softmax_scratch.fused import CompilerMissing, require_compiler
 
 try: require_compiler(); _FUSED = ['fused']
@@ -34,7 +36,7 @@ def test_a_shuffled_lean_epoch_in_one_call_is_sgd_step_by_step(data, strategy, b
     x, y = data
     def stepwise(model, x, y, lr, strategy, l2, tol): return sgd(model, x, y, lr, strategy, l2)   # not the library's sgd: one call per step
     a = SoftmaxClassifier(N, Q, seed=0); ha = a.fit(x, y, 2, 0.05, batch_size, strategy=strategy, l2=0.01, shuffle=True, seed=3, progress=False)
-    SOLVERS['stepwise'] = stepwise
+    register_solver('stepwise', Solver(stepwise))
     try: b = SoftmaxClassifier(N, Q, seed=0); hb = b.fit(x, y, 2, 0.05, batch_size, strategy=strategy, solver='stepwise', l2=0.01, shuffle=True, seed=3, progress=False)
     finally: del SOLVERS['stepwise']
     assert torch.equal(a.w, b.w) and torch.equal(a.b, b.b) and ha.train_loss == hb.train_loss
