@@ -6,37 +6,28 @@
 __all__ = ['EXIT_CODES', 'EPILOG', 'UsageError', 'Interrupted', 'parser', 'main']
 
 # %% ../nbs/06_cli.ipynb #f565d5b4
-import argparse, json, math, os, secrets, signal, stat, sys, warnings
+import argparse, json, os, re, signal, sys, warnings
 from pathlib import Path
 
 # %% ../nbs/06_cli.ipynb #4a545d21
-def _non_negative_float(text:str) -> float:
-    "argparse type: a finite number ≥ 0."
-    try: v = float(text)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}") from None
-    if not (math.isfinite(v) and v >= 0): raise argparse.ArgumentTypeError(f"expected a number ≥ 0, got {text!r}")
-    return v
+def _typed(convert, check, what:str):
+    "An argparse type: `convert` the text, then the library's own `check` (validate's), failing in argparse's words."
+    def parse(text:str):
+        try: return check(convert(text))
+        except (TypeError, ValueError): raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    return parse
 
-def _positive_float(text:str) -> float:
-    "argparse type: a finite number > 0."
-    try: v = float(text)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not (math.isfinite(v) and v > 0): raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return v
+def _check(name:str, **kw):
+    "validate's `check_positive` (or `check_seed` for name='seed'), imported when a value is parsed."
+    def check(v):
+        from softmax_scratch.validate import check_positive, check_seed
+        return check_seed(v) if name == 'seed' else check_positive(v, name, **kw)
+    return check
 
-def _positive_int(text:str) -> int:
-    "argparse type: an integer ≥ 1."
-    try: v = int(text)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {text!r}") from None
-    if v < 1: raise argparse.ArgumentTypeError(f"expected an integer ≥ 1, got {text!r}")
-    return v
-
-def _seed(text:str) -> int:
-    "argparse type: an integer ≥ 0."
-    try: v = int(text)
-    except ValueError: raise argparse.ArgumentTypeError(f"expected an integer ≥ 0, got {text!r}") from None
-    if not 0 <= v < 2**32: raise argparse.ArgumentTypeError(f"expected an integer in 0..2**32-1, got {text!r}")
-    return v
+_non_negative_float = _typed(float, _check('v', allow_zero=True), 'a number ≥ 0')
+_positive_float = _typed(float, _check('v'), 'a number > 0')
+_positive_int = _typed(int, _check('v', integer=True), 'an integer ≥ 1')
+_seed = _typed(int, _check('seed'), 'an integer in 0..2**32-1')
 
 def _at_least_two(text:str) -> int:
     "argparse type: an integer ≥ 2 (a number of classes)."
@@ -77,66 +68,44 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message): raise UsageError(f"{self.prog}: error: {message}")
 
 # %% ../nbs/06_cli.ipynb #f371c131
-def parser() -> argparse.ArgumentParser:
-    "The `softmax-scratch` command line."
+def _common(q):
+    "The options `compare` and `train` share."
     from softmax_scratch.data import DATASETS
-    from softmax_scratch.classifier import STRATEGIES, SOLVERS, COMPILED
-    from softmax_scratch.compare import FRAMEWORKS
-    p = _Parser(prog='softmax-scratch', epilog=EPILOG, formatter_class=_Help,
-                description='Softmax regression from first principles: train it, and compare it with Keras, PyTorch '
-                            'and scikit-learn.')
-    sub = p.add_subparsers(dest='command', required=True, metavar='{compare,train,bench}', parser_class=_Parser)
-    def common(q):
-        q.add_argument('--dataset', choices=DATASETS, default='synthetic',
-                       help='built-in data set (default: %(default)s)')
-        q.add_argument('--epochs', type=_positive_int, help='epochs of minibatch gradient descent (default: 16)')
-        q.add_argument('--lr', type=_positive_float, default=0.01, help='learning rate > 0 (default: %(default)s)')
-        q.add_argument('--batch-size', type=_positive_int, default=28,
-                       help='rows per step, in order (default: %(default)s)')
-        q.add_argument('--strategy', choices=STRATEGIES + COMPILED, default='closed',
-                       help='gradient path of the scratch model (default: %(default)s)')
-        q.add_argument('--seed', type=_seed, default=0,
-                       help='seeds the data and the initial weights (default: %(default)s)')
-        q.add_argument('--l2', type=_non_negative_float, default=0.,
-                       help='λ ≥ 0 of the penalty (λ/2)‖W‖² (default: %(default)s)')
-        q.add_argument('--plot', type=Path, metavar='PATH', help='write a PNG of the loss curves to PATH')
-        q.add_argument('--data', metavar='PATH',
-                       help="your data instead of --dataset: a .npz with arrays x (M,N) and y (M class indices), "
-                            "a .csv with a header (name the label column with --label), or X.npy,Y.npy")
-        q.add_argument('--label', metavar='NAME', help="with a .csv --data: the label column's name")
-    c = sub.add_parser('compare', epilog=EPILOG, formatter_class=_Help,
-                       help='train the scratch model and Keras, PyTorch, scikit-learn from the same weights; '
-                            'print every difference',
-                       description='Train the scratch model and each framework from the same initial weights on the '
-                                   'same batches, and report the relative errors of predictions, losses, trajectories '
-                                   'and final weights.')
-    common(c)
-    c.add_argument('--against', nargs='+', choices=FRAMEWORKS, default=list(FRAMEWORKS), metavar='FRAMEWORK',
-                   help=f"frameworks to compare with, any of {', '.join(FRAMEWORKS)} (default: all)")
-    c.add_argument('--json', type=Path, metavar='PATH', help='also write the report as JSON to PATH')
-    t = sub.add_parser('train', epilog=EPILOG, formatter_class=_Help,
-                       help='train the scratch model with a progress bar; print final losses and accuracies',
-                       description='Train the scratch model on a built-in data set and print its final training and '
-                                   'validation loss and accuracy.')
-    common(t)
+    from softmax_scratch.objective import strategy_names
+    q.add_argument('--dataset', choices=DATASETS, default='synthetic', help='built-in data set (default: %(default)s)')
+    q.add_argument('--epochs', type=_positive_int, help='epochs of minibatch gradient descent (default: 16)')
+    q.add_argument('--lr', type=_positive_float, help='learning rate > 0 of gradient descent (default: 0.01)')
+    q.add_argument('--batch-size', type=_positive_int, help='rows per step of gradient descent, in order (default: 28)')
+    q.add_argument('--strategy', choices=strategy_names(), default='closed',
+                   help='gradient path of the scratch model (default: %(default)s)')
+    q.add_argument('--seed', type=_seed, default=0,
+                   help='seeds the data and the initial weights (default: %(default)s)')
+    q.add_argument('--l2', type=_non_negative_float, default=0.,
+                   help='λ ≥ 0 of the penalty (λ/2)‖W‖² (default: %(default)s)')
+    q.add_argument('--plot', type=Path, metavar='PATH', help='write a PNG of the loss curves to PATH')
+    q.add_argument('--data', metavar='PATH',
+                   help="your data instead of --dataset: a .npz with arrays x (M,N) and y (M class indices), "
+                        "a .csv with a header (name the label column with --label), or X.npy,Y.npy")
+    q.add_argument('--label', metavar='NAME', help="with a .csv --data: the label column's name")
+
+def _train_options(t):
+    "The options only `train` takes."
+    from softmax_scratch.solvers import SOLVERS
     t.add_argument('--solver', choices=SOLVERS, default='sgd',
                    help="update rule: minibatch gradient descent, or damped Newton on the whole batch with the Hessian "
                         "('newton') or with conjugate gradients on Hessian-vector products ('newton-cg'); Newton takes "
-                        "no --lr, --batch-size, --epochs (default: %(default)s)")
-    t.add_argument('--tol', type=_positive_float, default=1e-8,
-                   help="with a Newton solver: stop when the gradient's largest entry is at most TOL "
-                        "(default: %(default)s)")
+                        "--max-iter and --tol, not --lr, --batch-size, --epochs (default: %(default)s)")
+    t.add_argument('--tol', type=_positive_float, help="with a Newton solver: stop when the gradient's largest entry "
+                                                          "is at most TOL (default: 1e-8)")
     t.add_argument('--max-iter', type=_positive_int, help="with a Newton solver: the most iterations (default: 100)")
     t.add_argument('--save', type=Path, metavar='PATH', help='save the trained model (.npz) to PATH')
     t.add_argument('--nproc', type=_positive_int, default=1,
                    help='train on K local processes (gloo on 127.0.0.1), each holding its rows of every batch; '
                         'the same model as one process (default: %(default)s; under torchrun, its processes)')
+
+def _bench_options(bn):
+    "The options of `bench`."
     from softmax_scratch.bench import CONTENDERS
-    bn = sub.add_parser('bench', epilog=EPILOG, formatter_class=_Help,
-                        help='time one training epoch of each gradient path next to PyTorch autograd and Keras',
-                        description='Time one training epoch of every contender, alternating rounds in one process, '
-                                    'and report the median milliseconds, the peak memory above the data and the '
-                                    'ratio to PyTorch autograd.')
     bn.add_argument('--samples', type=_positive_int, default=60_000, help='M (default: %(default)s)')
     bn.add_argument('--features', type=_positive_int, default=784, help='N (default: %(default)s)')
     bn.add_argument('--classes', type=_at_least_two, default=10, help='Q (default: %(default)s)')
@@ -157,31 +126,46 @@ def parser() -> argparse.ArgumentParser:
     bn.add_argument('--optimum', type=Path, metavar='PATH',
                     help='also time the Newton solvers to the optimum against scikit-learn (digits; 60 000 × 100 × 10 '
                          'as generated, and standardised; C = 1, tol 1e-8) and write it as JSON to PATH')
+
+def parser() -> argparse.ArgumentParser:
+    "The `softmax-scratch` command line."
+    from softmax_scratch.compare import FRAMEWORKS
+    p = _Parser(prog='softmax-scratch', epilog=EPILOG, formatter_class=_Help,
+                description='Softmax regression from first principles: train it, and compare it with Keras, PyTorch '
+                            'and scikit-learn.')
+    sub = p.add_subparsers(dest='command', required=True, metavar='{compare,train,bench}', parser_class=_Parser)
+    c = sub.add_parser('compare', epilog=EPILOG, formatter_class=_Help,
+                       help='train the scratch model and Keras, PyTorch, scikit-learn from the same weights; '
+                            'print every difference',
+                       description='Train the scratch model and each framework from the same initial weights on the '
+                                   'same batches, and report the relative errors of predictions, losses, trajectories '
+                                   'and final weights.')
+    _common(c)
+    c.add_argument('--against', nargs='+', choices=FRAMEWORKS, default=list(FRAMEWORKS), metavar='FRAMEWORK',
+                   help=f"frameworks to compare with, any of {', '.join(FRAMEWORKS)} (default: all)")
+    c.add_argument('--json', type=Path, metavar='PATH', help='also write the report as JSON to PATH')
+    t = sub.add_parser('train', epilog=EPILOG, formatter_class=_Help,
+                       help='train the scratch model with a progress bar; print final losses and accuracies',
+                       description='Train the scratch model on a built-in data set and print its final training and '
+                                   'validation loss and accuracy.')
+    _common(t); _train_options(t)
+    _bench_options(sub.add_parser('bench', epilog=EPILOG, formatter_class=_Help,
+                                  help='time one training epoch of each gradient path next to PyTorch autograd '
+                                       'and Keras',
+                                  description='Time one training epoch of every contender, alternating rounds in one '
+                                              'process, and report the median milliseconds, the peak memory above the '
+                                              'data and the ratio to PyTorch autograd.'))
     return p
 
 # %% ../nbs/06_cli.ipynb #f98adf16
 def _write_atomic(path:Path,  # the file to write; through a link, the file it points to
                   write,      # write(f) fills f, a binary file open for writing
                  ) -> Path:
-    "Write `path` whole or not at all: a temporary file in its folder, filled by `write`, fsync'd, renamed over it."
-    target = Path(os.path.realpath(path))
-    try: mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError: mode = None
-    tmp, created = target.parent / f'.{secrets.token_hex(6)}.tmp', False
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666); created = True
-        with os.fdopen(fd, 'wb') as f:
-            if mode is not None: os.fchmod(f.fileno(), mode)
-            write(f)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException as e:
-        if created: tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError): e.filename, e.filename2 = str(path), None
-        elif isinstance(e, Exception) and not isinstance(e, Interrupted):
-            raise RuntimeError(f"{path}: {_one_line(e)}") from e
-        raise
-    return path
+    "Write `path` whole or not at all (`checkpoint.atomic_write`); an error that is not the file's names it too."
+    from softmax_scratch.checkpoint import atomic_write
+    try: return atomic_write(path, write, name=str(path))
+    except (OSError, Interrupted): raise
+    except Exception as e: raise RuntimeError(f"{path}: {_one_line(e)}") from e
 
 def _write_text(path:Path, text:str) -> Path:
     "Write `text` (UTF-8) to `path` with `_write_atomic`."
@@ -194,20 +178,12 @@ def _write_figure(path:Path, fig) -> Path:
     finally: plt.close(fig)
 
 # %% ../nbs/06_cli.ipynb #48b7802c
-def _kind(path:Path) -> str:
-    "What an existing path that is not a regular file is, in words."
-    m = path.stat().st_mode
-    kinds = ((stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'), (stat.S_ISFIFO, 'a pipe'),
-             (stat.S_ISSOCK, 'a socket'))
-    return next((what for test, what in kinds if test(m)), 'a special file')
-
 def _writable(path:Path, what:str) -> Path:
-    "Refuse, before any work, an output path whose folder is missing, that is a folder, or that is not a regular file."
-    err = f"softmax-scratch: error: {what}:"
-    if path is not None and path.is_dir(): raise UsageError(f"{err} {path} is a folder; expected a file name")
-    if path is not None and not path.parent.is_dir(): raise UsageError(f"{err} folder {path.parent} does not exist")
-    if path is not None and path.exists() and not path.is_file():
-        raise UsageError(f"{err} {path} is {_kind(path)}, not a regular file; expected a file name")
+    "Refuse, before any work, an output path `atomic_write` would refuse: no folder, a folder, not a regular file."
+    from softmax_scratch.checkpoint import replaceable
+    if path is None: return None
+    try: replaceable(path, what)
+    except (OSError, ValueError) as e: raise UsageError(f"softmax-scratch: error: {e}") from None
     return path
 
 def _outputs(*outputs):
@@ -231,13 +207,31 @@ def _compare_data(args):
                          "(the last 20 %, at least one row, validate; the others train)")
     return read_dataset(args.data, args.label)          # the last 20 % of the rows validate
 
+SEED_RUN = dict(epochs=16, lr=0.01, batch_size=28)   # the seed experiment's, where the solver takes them
+
+def _fit_args(args) -> dict:
+    "What --solver takes of --epochs, --lr, --batch-size, --max-iter, --tol: the library's rule, `solver_arguments`."
+    from softmax_scratch.solvers import SOLVERS, solver_arguments
+    solver = getattr(args, 'solver', 'sgd')
+    given = dict(epochs=args.epochs, lr=args.lr, batch_size=args.batch_size, max_iter=getattr(args, 'max_iter', None))
+    tol, err = getattr(args, 'tol', None), f"softmax-scratch {args.command}: error:"
+    if SOLVERS[solver].counts == 'epochs':
+        given = {k: SEED_RUN[k] if v is None and k in SEED_RUN else v for k, v in given.items()}
+        if tol is not None: raise UsageError(f"{err} --tol: stops a solver that counts iterations; --solver {solver} "
+                                             "runs --epochs")
+    try: return dict(solver_arguments(solver, **given), tol=1e-8 if tol is None else tol)
+    except (TypeError, ValueError) as e:                          # the rule's words, in the command line's spelling
+        why = re.sub(r'\b(epochs|lr|batch_size|max_iter)\b', lambda m: '--' + m.group(0).replace('_', '-'), str(e))
+        raise UsageError(f"{err} {why}") from None
+
 def run_compare(args) -> int:
     "`softmax-scratch compare`: print the parity table; 0 if every comparison ran and passed, else 1."
     from softmax_scratch.compare import compare
     _outputs(('--json', args.json), ('--plot', args.plot))
+    fit = _fit_args(args)
     ds = _compare_data(args) if _user_data(args) else None
-    report = compare(args.dataset if ds is None else ds, tuple(dict.fromkeys(args.against)), args.epochs or 16,
-                     args.lr, args.batch_size, args.strategy, args.seed, args.l2)
+    report = compare(args.dataset if ds is None else ds, tuple(dict.fromkeys(args.against)), fit['epochs'],
+                     fit['lr'], fit['batch_size'], args.strategy, args.seed, args.l2)
     if ds is not None: report.dataset = args.data
     print(report)
     for fw, why in report.skipped.items(): print(f"softmax-scratch: {fw} skipped: {why}", file=sys.stderr)
@@ -248,42 +242,39 @@ def run_compare(args) -> int:
 def run_train(args) -> int:
     "`softmax-scratch train`: fit with a progress bar, print final losses and accuracies, save on request."
     from softmax_scratch.data import load_dataset
-    from softmax_scratch.classifier import SoftmaxClassifier, SECOND_ORDER
+    from softmax_scratch.classifier import SoftmaxClassifier
     _outputs(('--save', args.save), ('--plot', args.plot))
-    newton = args.solver in SECOND_ORDER
-    if newton and args.epochs:
-        raise UsageError("softmax-scratch train: error: --epochs counts passes of gradient descent; "
-                         f"--solver {args.solver} takes --max-iter")
-    if not newton and args.max_iter:
-        raise UsageError("softmax-scratch train: error: --max-iter bounds a Newton solver's iterations; "
-                         "--solver sgd takes --epochs")
-    if _user_data(args) or args.nproc > 1 or 'TORCHELASTIC_RUN_ID' in os.environ: return run_train_processes(args)
+    fit = _fit_args(args)
+    if _user_data(args) or args.nproc > 1 or 'TORCHELASTIC_RUN_ID' in os.environ: return run_train_processes(args, fit)
     ds = load_dataset(args.dataset, seed=args.seed)
     model = SoftmaxClassifier(ds.x_train.shape[1], ds.y_train.shape[1], seed=args.seed)
-    # progress: a bar in a terminal; in a log, only the lines that matter
-    h = model.fit(ds.x_train, ds.y_train, None if newton else args.epochs or 16, None if newton else args.lr,
-                  None if newton else args.batch_size, valid=(ds.x_valid, ds.y_valid), strategy=args.strategy,
-                  solver=args.solver, l2=args.l2, tol=args.tol, max_iter=args.max_iter, progress=sys.stderr.isatty())
+    h = model.fit(ds.x_train, ds.y_train, **fit, valid=(ds.x_valid, ds.y_valid), strategy=args.strategy,
+                  solver=args.solver, l2=args.l2, progress=sys.stderr.isatty())   # a bar in a terminal only
+    lines = [f"{split} loss {model.evaluate(x, y, args.l2):.4f}  accuracy {model.accuracy(x, y):.4f}"
+             for split, x, y in (('train', ds.x_train, ds.y_train), ('valid', ds.x_valid, ds.y_valid))]
+    return _finish(args, fit, model, h, args.dataset, 1, lines)
+
+def _finish(args, fit:dict, model, h, name:str, processes:int, lines:list) -> int:
+    "Report a training that ended (interrupted: save the last completed epoch), save and plot on request."
     if h.stopped == 'interrupted':
         if args.save: model.save(args.save)          # SIGINT and SIGTERM wait for the save to complete
         print(f"softmax-scratch: interrupted by {h.signal} after {len(h)} epoch{'s' * (len(h) != 1)}; "
               + (f"saved {args.save}" if args.save else "nothing saved (no --save)"), file=sys.stderr)
         return EXIT_CODES[h.signal]
     if h.stopped: print(f"softmax-scratch: training stopped early: {h.stopped}", file=sys.stderr)
-    if newton:
-        print(f"{args.dataset}: {len(h) - h.converged} {args.solver} steps, l2 {args.l2}, "
-              f"max |∂L| {h.solver['grad_norm'][-1]:.1e} "
-              f"({'converged' if h.converged else f'not below tol {args.tol} yet'})")
+    on = f" on {processes} processes" if processes > 1 else ''
+    if fit['max_iter']:
+        state = 'converged' if h.converged else f"not below tol {fit['tol']} yet"
+        print(f"{name}: {len(h) - h.converged} {args.solver} steps{on}, l2 {args.l2}, max |∂L| "
+              f"{h.solver['grad_norm'][-1]:.1e} ({state})")
     else:
-        print(f"{args.dataset}: {len(h)} epochs, lr {args.lr}, batch {args.batch_size}, strategy {args.strategy}"
+        print(f"{name}: {len(h)} epochs{on}, lr {fit['lr']}, batch {fit['batch_size']}, strategy {args.strategy}"
               + (f", l2 {args.l2}" if args.l2 else ''))
-    for split, x, y in (('train', ds.x_train, ds.y_train), ('valid', ds.x_valid, ds.y_valid)):
-        print(f"{split} loss {model.evaluate(x, y, args.l2):.4f}  accuracy {model.accuracy(x, y):.4f}")
+    for line in lines: print(line)
     if args.save: model.save(args.save); print(f"wrote {args.save}")
     if args.plot:
         import matplotlib; matplotlib.use('Agg')
-        _write_figure(args.plot, h.plot(title=f'{args.dataset}: lr {args.lr}, batch {args.batch_size}'))
-        print(f"wrote {args.plot}")
+        _write_figure(args.plot, h.plot(title=f'{name}: {len(h)} epochs')); print(f"wrote {args.plot}")
     return EXIT_CODES['failed'] if h.stopped else 0
 
 def run_bench(args) -> int:
@@ -323,40 +314,27 @@ def _user_data(args):
         if os.path.isdir(f): raise UsageError(f"{err} --data: {f} is a folder; expected a data file")
     return True
 
-def run_train_processes(args) -> int:
-    "`softmax-scratch train` with --data, --nproc K > 1 or under torchrun: `distributed.train`; only rank 0 prints and saves."
+def run_train_processes(args, fit:dict) -> int:
+    "`train` with --data, --nproc K > 1 or under torchrun: `distributed.train`; only rank 0 prints and saves."
     from softmax_scratch.distributed import train, check_layout, job_rows
-    from softmax_scratch.classifier import SECOND_ORDER
-    newton, torchrun = args.solver in SECOND_ORDER, 'TORCHELASTIC_RUN_ID' in os.environ
-    if torchrun and args.nproc > 1: raise UsageError("softmax-scratch train: error: --nproc: under torchrun the processes are torchrun's; leave --nproc out")
-    fit = dict(epochs=None if newton else args.epochs or 16, lr=None if newton else args.lr, batch_size=None if newton else args.batch_size,
-               strategy=args.strategy, solver=args.solver, l2=args.l2, tol=args.tol, max_iter=args.max_iter, progress=sys.stderr.isatty())
-    job, nproc = dict(data=args.data or args.dataset, label=args.label, seed=args.seed, fit=fit), (None if torchrun else args.nproc)
-    rows = job_rows(job)                                  # reading the file's size: its errors are failures (1)
-    try: check_layout(rows, nproc or int(os.environ['WORLD_SIZE']), fit['batch_size'])
-    except ValueError as e:                               # a layout that leaves a process without rows: a usage error (2)
+    torchrun, err = 'TORCHELASTIC_RUN_ID' in os.environ, "softmax-scratch train: error:"
+    if torchrun and args.nproc > 1: raise UsageError(f"{err} --nproc: under torchrun the processes are torchrun's; "
+                                                     "leave --nproc out")
+    fit = dict(fit, strategy=args.strategy, solver=args.solver, l2=args.l2, progress=sys.stderr.isatty())
+    job = dict(data=args.data or args.dataset, label=args.label, seed=args.seed, fit=fit)
+    nproc = None if torchrun else args.nproc
+    rows, k = job_rows(job), nproc or int(os.environ['WORLD_SIZE'])   # reading the file's size: errors are failures
+    try: check_layout(rows, k, fit['batch_size'])
+    except ValueError as e:                               # a layout that leaves a process without rows: usage (2)
         name, why = str(e).split(':', 1)
-        raise UsageError(f"softmax-scratch train: error: --{name.replace('_', '-')}:{why}") from None
+        raise UsageError(f"{err} --{name.replace('_', '-')}:{why}") from None
     (model, h, final), = train([job], nproc)
-    if int(os.environ.get('RANK', 0)) != 0: return EXIT_CODES['failed'] if h.stopped and h.stopped != 'interrupted' else 0   # torchrun: rank 0 speaks
-    name, k = args.data or args.dataset, nproc or int(os.environ['WORLD_SIZE'])
-    if h.stopped == 'interrupted':
-        if args.save: model.save(args.save)
-        print(f"softmax-scratch: interrupted by {h.signal} after {len(h)} epoch{'s' * (len(h) != 1)}; "
-              + (f"saved {args.save}" if args.save else "nothing saved (no --save)"), file=sys.stderr)
-        return EXIT_CODES[h.signal]
-    if h.stopped: print(f"softmax-scratch: training stopped early: {h.stopped}", file=sys.stderr)
-    on = f" on {k} processes" if k > 1 else ''
-    if newton: print(f"{name}: {len(h) - h.converged} {args.solver} steps{on}, l2 {args.l2}, max |∂L| {h.solver['grad_norm'][-1]:.1e} "
-                     f"({'converged' if h.converged else f'not below tol {args.tol} yet'})")
-    else: print(f"{name}: {len(h)} epochs{on}, lr {args.lr}, batch {args.batch_size}, strategy {args.strategy}" + (f", l2 {args.l2}" if args.l2 else ''))
-    print(f"train loss {final['train_loss']:.4f}  accuracy {final['train_acc']:.4f}" + ('' if h.valid_loss else f" ({rows} rows, all of them training)"))
-    if h.valid_loss: print(f"valid loss {h.valid_loss[-1]:.4f}  accuracy {h.valid_acc[-1]:.4f}")
-    if args.save: model.save(args.save); print(f"wrote {args.save}")
-    if args.plot:
-        import matplotlib; matplotlib.use('Agg')
-        h.plot(title=f'{name}: {len(h)} epochs').savefig(args.plot, dpi=100); print(f"wrote {args.plot}")
-    return EXIT_CODES['failed'] if h.stopped else 0
+    if int(os.environ.get('RANK', 0)) != 0:               # torchrun: rank 0 speaks
+        return EXIT_CODES['failed'] if h.stopped and h.stopped != 'interrupted' else 0
+    lines = [f"train loss {final['train_loss']:.4f}  accuracy {final['train_acc']:.4f}"
+             + ('' if h.valid_loss else f" ({rows} rows, all of them training)")]
+    if h.valid_loss: lines.append(f"valid loss {h.valid_loss[-1]:.4f}  accuracy {h.valid_acc[-1]:.4f}")
+    return _finish(args, fit, model, h, args.data or args.dataset, k, lines)
 
 COMMANDS = dict(compare=run_compare, train=run_train, bench=run_bench)
 

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from .data import Dataset, load_dataset, DATASETS
 from .validate import check_choice, check_positive, check_seed
-from .classifier import SoftmaxClassifier, STRATEGIES
+from .classifier import SoftmaxClassifier
+from .objective import strategy_spec, strategy_names
 from .checks import rel_err
 
 # %% ../nbs/05_compare.ipynb #79cb53b8
@@ -67,7 +68,7 @@ def train_scratch(init:SoftmaxClassifier,  # the initial parameters (left unchan
                   epochs:int,              # epochs of minibatch SGD
                   lr:float,                # learning rate
                   batch_size:int,          # rows per step, in order
-                  strategy:str='closed',   # the gradient path, one of STRATEGIES
+                  strategy:str='closed',   # the gradient path, a name in STRATEGIES
                   l2:float=0.,             # λ ≥ 0 of the penalty (λ/2)‖W‖²
                  ) -> Run:
     "Train a copy of `init` with `SoftmaxClassifier.fit`."
@@ -294,7 +295,7 @@ def compare(dataset:str='synthetic',          # one of DATASETS, or a Dataset (`
             epochs:int=16,                     # epochs of minibatch SGD
             lr:float=0.01,                     # learning rate
             batch_size:int=28,                 # rows per step, in order
-            strategy:str='closed',             # the scratch model's gradient path, one of STRATEGIES
+            strategy:str='closed',             # the scratch model's gradient path, a name in STRATEGIES
             seed:int=0,                        # seeds the data and the initial parameters
             l2:float=0.,                       # λ ≥ 0: every side minimises the mean cross-entropy + (λ/2)‖W‖²
            ) -> ParityReport:
@@ -309,7 +310,7 @@ def compare(dataset:str='synthetic',          # one of DATASETS, or a Dataset (`
     check_seed(seed, allow_none=False)
     check_positive(epochs, 'epochs', integer=True); check_positive(lr, 'lr')
     check_positive(batch_size, 'batch_size', integer=True)
-    check_choice(strategy, 'strategy', STRATEGIES)
+    strategy_spec(strategy, 'strategy')
     check_positive(l2, 'l2', allow_zero=True)
     if isinstance(dataset, Dataset): ds, dataset = dataset, 'data file'
     else: ds = load_dataset(dataset, seed=seed)

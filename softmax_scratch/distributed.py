@@ -12,7 +12,10 @@ import numpy as np
 import torch
 from .validate import one_hot, check_positive
 from .data import DATASETS, load_dataset, read_data
-from .classifier import SoftmaxClassifier, History, batch_mean, shard_rows, sq_norm
+from .gradients import sq_norm
+from .objective import batch_mean
+from .training import History, shard_rows
+from .classifier import SoftmaxClassifier
 
 # %% ../nbs/09_distributed.ipynb #a17e0007
 class PeerLost(RuntimeError):

@@ -17,7 +17,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from .validate import checks, floats, row_weights, check_positive, check_choice
 from .softmax import softmax, log_softmax
-from .classifier import SoftmaxClassifier, STRATEGIES, SOLVERS
+from .classifier import SoftmaxClassifier
+from .objective import strategy_spec
+from .solvers import SOLVERS, solver_arguments
 
 # %% ../nbs/05b_estimator.ipynb #e5b00014
 DTYPES = dict(float64=torch.float64, float32=torch.float32)   # dtype parameter -> the model's torch dtype
@@ -27,16 +29,14 @@ def _checked_weights(x, sample_weight=None):
     "`sample_weight`, checked against the rows of `x` by the library's own check (`row_weights`)."
     return sample_weight
 
-def _check_params(est):
-    "The estimator's parameters, checked when `fit` uses them (scikit-learn's `__init__` only stores them)."
+def _check_params(est) -> dict:
+    "The estimator's parameters, checked when `fit` uses them; what its solver takes, by the library's one rule."
     check_positive(est.C, 'C'); check_choice(est.solver, 'solver', SOLVERS)
-    check_choice(est.strategy, 'strategy', STRATEGIES); check_positive(est.tol, 'tol')
-    check_positive(est.max_iter, 'max_iter', integer=True); check_choice(est.dtype, 'dtype', DTYPES)
-    check_positive(est.lr, 'lr')
-    if est.batch_size is not None: check_positive(est.batch_size, 'batch_size', integer=True)
-    if est.batch_size is not None and est.solver != 'sgd':
-        raise ValueError(f"batch_size: solver {est.solver!r} takes the whole batch; "
-                         f"leave batch_size None, got {est.batch_size!r}")
+    strategy_spec(est.strategy, 'strategy'); check_positive(est.tol, 'tol'); check_choice(est.dtype, 'dtype', DTYPES)
+    if SOLVERS[est.solver].counts == 'epochs':                         # max_iter counts epochs; lr is the step's
+        return solver_arguments(est.solver, est.max_iter, est.lr, est.batch_size)
+    check_positive(est.lr, 'lr')                                       # kept for solvers that take one
+    return solver_arguments(est.solver, batch_size=est.batch_size, max_iter=est.max_iter)
 
 def _np_dtype(dtype): return np.float32 if dtype == torch.float32 else np.float64
 
@@ -46,7 +46,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def __init__(self,
                  C:float=1.0,            # inverse penalty strength: λ = 1/(C Σs), scikit-learn's C
                  solver:str='newton',    # 'newton', 'newton-cg' or 'sgd' (gradient descent for `max_iter` epochs)
-                 strategy:str='closed',  # the gradient path of 'sgd', one of STRATEGIES
+                 strategy:str='closed',  # the gradient path of 'sgd', a name in STRATEGIES
                  tol:float=1e-8,         # the Newton solvers stop when the objective's gradient has max |entry| ≤ tol
                  max_iter:int=100,       # Newton iterations, or epochs of 'sgd'
                  lr:float=0.1,           # learning rate of 'sgd'
@@ -65,7 +65,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             sample_weight=None,  # s (M,) ≥ 0, or None; rows of weight zero are left out
            ) -> 'SoftmaxRegression':
         "Fit from zero parameters with λ = 1/(C Σs); returns the fitted estimator."
-        _check_params(self)
+        args = _check_params(self)
         dtype = DTYPES[self.dtype]
         X, y = validate_data(self, X, y, dtype=_np_dtype(dtype))
         check_classification_targets(y)
@@ -81,14 +81,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         (M, N), Q = X.shape, len(encoder.classes_)
         lam = 1 / (self.C * (M if s is None else s.sum().item()))
         model = SoftmaxClassifier(N, Q, seed=0, dtype=dtype).set_params(torch.zeros(N, Q), torch.zeros(Q))
-        sgd = self.solver == 'sgd'
-        shuffle = sgd and self.batch_size is not None
+        shuffle = args['batch_size'] is not None                            # minibatches are shuffled
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max)) if shuffle else None
-        hist = model.fit(X, encoder.transform(y), epochs=self.max_iter if sgd else None,
-                         max_iter=None if sgd else self.max_iter, lr=self.lr if sgd else None,
-                         batch_size=self.batch_size if sgd else None, strategy=self.strategy, solver=self.solver,
+        hist = model.fit(X, encoder.transform(y), **args, strategy=self.strategy, solver=self.solver,
                          l2=lam, tol=self.tol, shuffle=shuffle, seed=seed, progress=self.verbose, sample_weight=s)
-        if not sgd and not hist.converged and hist.stopped is None:
+        if args['max_iter'] and not hist.converged and hist.stopped is None:
             warnings.warn(f"solver {self.solver!r} stopped at max_iter={self.max_iter} with the gradient's max |entry| "
                           f"{hist.solver['grad_norm'][-1]:.2e} above tol={self.tol:g}; raise max_iter or tol",
                           ConvergenceWarning, stacklevel=2)
