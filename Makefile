@@ -15,7 +15,8 @@ export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: setup demo test tests check-export check-clean check-readme readme notebooks docs docs-test screenshots bench clean
+.PHONY: setup demo test tests check-export check-clean check-readme check-dist check-lines check-nbdev readme notebooks docs \
+        docs-test screenshots bench test-wheel test-floors clean
 
 # Re-run only when what the install depends on changed (a stamp, not a reinstall).
 $(STAMP):
@@ -30,12 +31,12 @@ demo: $(STAMP)
 	$(BIN)/softmax-scratch compare
 
 # The quick checks first (the docs build reads what they check), then the docs build (two notebooks at a time: this
-# machine's cores), then the pytest files beside the browser checks (which leave most of a core idle); each of those
-# two prints its output when it ends.
+# machine's cores), then the pytest files, nbdev's own doc processing and the browser checks, two at a time (the browser
+# checks leave most of a core idle); each prints its output when it ends.
 test: $(STAMP)
-	@$(MAKE) --no-print-directory check-export check-clean check-readme
+	@$(MAKE) --no-print-directory check-export check-clean check-readme check-dist check-lines
 	@$(MAKE) --no-print-directory docs
-	@$(MAKE) --no-print-directory -j2 --output-sync=target tests docs-test
+	@$(MAKE) --no-print-directory -j2 --output-sync=target tests check-nbdev docs-test
 
 # The library is generated from the notebooks: exporting again must change nothing.
 check-export: $(STAMP)
@@ -64,6 +65,19 @@ readme: $(STAMP)
 check-readme: $(STAMP)
 	$(BIN)/python tools/readme.py --check
 
+# The sdist, and the wheel built from it, as `python -m build` makes them in a clean copy of the checkout; pip installs
+# the sdist too (tests/test_dist.py). Offline, seconds: this venv's setuptools (--no-isolation). The wheel stays in dist/.
+check-dist: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_dist.py
+
+# Lines of at most 120 characters in the library and in the notebooks' code (ruff.toml).
+check-lines: $(STAMP)
+	$(BIN)/ruff check $(LIB) nbs
+
+# nbdev's own doc processing of every notebook, what nbdev_docs and nbdev_readme run before Quarto (tests/test_nbdev.py).
+check-nbdev: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_nbdev.py
+
 # Every notebook is a test file: nbdev_test runs them all (cells flagged `#| slow` are skipped). `make test` does not
 # call it: the docs build below runs every cell of every notebook the same way and fails on the first error, so
 # running nbdev_test as well would execute each notebook twice.
@@ -73,7 +87,7 @@ notebooks: $(STAMP)
 
 # The long case lists (hostile inputs, the command line, checkpoints, properties) that the notebooks summarise.
 tests: $(STAMP)
-	$(BIN)/python -m pytest tests -q --ignore=tests/test_docs.py
+	$(BIN)/python -m pytest tests -q --ignore=tests/test_docs.py --ignore=tests/test_dist.py --ignore=tests/test_nbdev.py
 
 # The docs site in _docs/, offline: the notebooks executed (they are committed without outputs), processed by
 # nbdev and rendered by smalldocs, or by Quarto where it is installed (tools/docs.py). Rebuilt only on a change.
@@ -101,6 +115,32 @@ screenshots: $(STAMP) $(DOCS_STAMP)
 bench: $(STAMP)
 	@mkdir -p nbs/bench
 	$(BIN)/softmax-scratch bench --json nbs/bench/bench.json --growth nbs/bench/growth.json --optimum nbs/bench/optimum.json
+
+# The wheel from check-dist in a fresh venv with its requirements and no extras (the plain `pip install`), and README.md's
+# Python code run there, outside the checkout (tests/readme_code.py). Minutes: the requirements come from the registry.
+WHEEL_VENV := .cache/wheel-venv
+test-wheel: check-dist
+	@start=$$SECONDS; rm -rf $(WHEEL_VENV); $(PYTHON) -m venv $(WHEEL_VENV); \
+	$(WHEEL_VENV)/bin/python -m pip install -q -c constraints.txt dist/*.whl; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; $(BIN)/python tests/readme_code.py > $$tmp/readme.py; \
+	echo "test-wheel: installed in $$((SECONDS - start)) s; running README.md's code in $$tmp"; \
+	(cd $$tmp && env -u PYTHONPATH MPLBACKEND=Agg $(CURDIR)/$(WHEEL_VENV)/bin/python readme.py); \
+	echo "test-wheel: passed in $$((SECONDS - start)) s"
+
+# settings.ini's lower bounds, each installed exactly (tests/floors.py), in a fresh venv with the wheel and no extras;
+# then the estimator's tests (scikit-learn's estimator checks), the shuffled-epoch training tests and a smoke run that
+# reaches tqdm and matplotlib. Minutes.
+FLOORS_VENV := .cache/floors-venv
+test-floors: check-dist
+	@start=$$SECONDS; rm -rf $(FLOORS_VENV); $(PYTHON) -m venv $(FLOORS_VENV); \
+	pins="$$($(BIN)/python tests/floors.py)"; echo "test-floors: installing $$pins"; \
+	$(FLOORS_VENV)/bin/python -m pip install -q $$pins $$(grep -E '^pytest==' constraints.txt) dist/*.whl; \
+	echo "test-floors: installed in $$((SECONDS - start)) s"; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cd $$tmp; \
+	env -u PYTHONPATH $(CURDIR)/$(FLOORS_VENV)/bin/python $(CURDIR)/tests/floors.py --smoke; \
+	env -u PYTHONPATH $(CURDIR)/$(FLOORS_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+	  $(CURDIR)/tests/test_estimator.py $(CURDIR)/tests/test_shuffle.py; \
+	echo "test-floors: passed in $$((SECONDS - start)) s"
 
 clean:
 	rm -rf $(VENV) _docs _proc build dist *.egg-info
