@@ -279,7 +279,8 @@ def _finish(args, fit:dict, model, h, name:str, processes:int, lines:list) -> in
 
 def run_bench(args) -> int:
     "`softmax-scratch bench`: print the timing table (and the growth table), write JSON and the plot on request."
-    from softmax_scratch.bench import bench, bench_table, growth, plot_growth, optimum, optimum_table
+    from softmax_scratch.bench import bench, bench_table, growth, plot_growth
+    from softmax_scratch.optimum import optimum, optimum_table
     _outputs(('--json', args.json), ('--growth', args.growth), ('--plot', args.plot), ('--optimum', args.optimum))
     if args.plot and not args.growth: raise UsageError("softmax-scratch bench: error: --plot needs --growth")
     report = bench(args.samples, args.features, args.classes, tuple(args.dtype), tuple(args.batch_size),

@@ -82,6 +82,30 @@ def _as_before(signum:int, handlers:dict):
     if callable(h): h(signum, None)
     elif h != signal.SIG_IGN: raise KeyboardInterrupt
 
+def _collect(procs:list, conns:list, timeout:float) -> dict:
+    "Each rank's report, (outcome, payload), as they arrive; a rank that died without a word, or hung, is said to."
+    nproc, done, silent, first_failure = len(procs), {}, {}, None   # rank -> when it died without a word
+    while len(done) < nproc:
+        waiting = [conns[r] for r in range(nproc) if r not in done]
+        for conn in multiprocessing.connection.wait(waiting, timeout=0.05):
+            r = next(r for r in range(nproc) if conns[r] is conn)
+            try: done[r] = conn.recv()
+            except EOFError: pass                           # it died before reporting: its exit code tells
+        now = time.monotonic()
+        for r, p in enumerate(procs):
+            if r not in done and p.exitcode is not None:
+                if silent.setdefault(r, now) < now - 2:   # its report, if any, had two seconds to arrive
+                    how = (f"killed by {signal.Signals(-p.exitcode).name}" if p.exitcode < 0
+                           else f"exited with status {p.exitcode}")
+                    done[r] = ('died', f"the process died ({how})")
+        if first_failure is None and any(o != 'ok' for o, _ in done.values()): first_failure = now
+        if first_failure is not None and now > first_failure + timeout + 5:   # the rest had their timeout to notice
+            for r in set(range(nproc)) - set(done):
+                done[r] = ('hung', f"did not stop within {timeout:g} s of the failure; terminated")
+    for r, p in enumerate(procs):               # all reported: let them leave the group and run their exit handlers
+        if done[r][0] != 'hung': p.join(timeout)
+    return done
+
 def launch(fn,                       # a function importable by name (module level); rank 0's result is returned
            nproc:int,                # processes, K ≥ 1
            *args,                    # its arguments (pickled)
@@ -95,7 +119,7 @@ def launch(fn,                       # a function importable by name (module lev
     request = ctx.RawArray('i', 2) if interruptible else None   # [the signal that asks them to stop, 1 once they did]
     procs = [ctx.Process(target=_worker, args=(r, nproc, port, timeout, threads, pipes[r][1], fn, args, request),
                          daemon=True) for r in range(nproc)]
-    done, silent, first_failure = {}, {}, None      # rank -> (outcome, payload); rank -> when it died without a word
+    done = {}                                       # rank -> (outcome, payload)
     before = {}                                     # the caller's SIGINT and SIGTERM handlers, while launch holds them
     def ask(signum, frame):
         if not request[0]: request[0] = signum     # the first: the processes stop at their next reduction
@@ -106,25 +130,7 @@ def launch(fn,                       # a function importable by name (module lev
                 for s in (signal.SIGINT, signal.SIGTERM): before[s] = signal.signal(s, ask)
             except ValueError: pass                 # not the main thread: signals stay with their handlers
         for p in procs: p.start()
-        while len(done) < nproc:
-            waiting = [pipes[r][0] for r in range(nproc) if r not in done]
-            for conn in multiprocessing.connection.wait(waiting, timeout=0.05):
-                r = next(r for r in range(nproc) if pipes[r][0] is conn)
-                try: done[r] = conn.recv()
-                except EOFError: pass                           # it died before reporting: its exit code tells
-            now = time.monotonic()
-            for r, p in enumerate(procs):
-                if r not in done and p.exitcode is not None:
-                    if silent.setdefault(r, now) < now - 2:   # its report, if any, had two seconds to arrive
-                        how = (f"killed by {signal.Signals(-p.exitcode).name}" if p.exitcode < 0
-                               else f"exited with status {p.exitcode}")
-                        done[r] = ('died', f"the process died ({how})")
-            if first_failure is None and any(o != 'ok' for o, _ in done.values()): first_failure = now
-            if first_failure is not None and now > first_failure + timeout + 5:   # the rest had their timeout to notice
-                for r in set(range(nproc)) - set(done):
-                    done[r] = ('hung', f"did not stop within {timeout:g} s of the failure; terminated")
-        for r, p in enumerate(procs):               # all reported: let them leave the group and run their exit handlers
-            if done[r][0] != 'hung': p.join(timeout)
+        done = _collect(procs, [a for a, _ in pipes], timeout)
     finally:
         for p in procs:
             if p.is_alive(): p.kill()

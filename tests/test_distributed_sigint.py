@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest, torch
 
-from softmax_scratch.classifier import SoftmaxClassifier, shard_rows
+from softmax_scratch.classifier import SoftmaxClassifier
+from softmax_scratch.training import shard_rows
 from softmax_scratch.data import load_dataset
 from softmax_scratch import distributed
 from softmax_scratch.distributed import launch, stoppable, all_reduce_sum
