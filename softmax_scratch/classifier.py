@@ -86,7 +86,7 @@ def _labels(y, name, call):
     m = call.args['self']
     return as_labels(y, m.n_classes, name, dtype=m.dtype, device=m.device, n_samples=len(call.args['x']))
 
-# %% ../nbs/04_classifier.ipynb #50f8e928
+# %% ../nbs/04_classifier.ipynb #bcf2fa27
 @patch_to(SoftmaxClassifier)
 @checks(x=_features)
 def logits(self, x) -> torch.Tensor:
@@ -193,7 +193,7 @@ def _shard(v, name, call):
                          "train in one process, or repeat rows in the data")
     return v
 
-# %% ../nbs/04_classifier.ipynb #a9be4695
+# %% ../nbs/04_classifier.ipynb #71eede47
 @patch_to(SoftmaxClassifier)
 @checks(solver=_solver, strategy=strategy_spec, x=_training_features, y=_labels, valid=_valid,
         l2=positive(allow_zero=True), tol=positive(), shuffle=lambda v, name, call: check_bool(v, name),
@@ -219,7 +219,7 @@ def fit(self,
        ) -> History:
     "Train by `solver` over minibatches; returns (and keeps as `self.history`) the per-epoch History."
     lazy = _lazy(dict(solver=solver, strategy=strategy, sample_weight=sample_weight, reduce=reduce))
-    plan = plan_fit(x, y, solver, strategy, max_iter or epochs, batch_size, shuffle, seed, sample_weight, reduce, shard,
+    plan = plan_fit(x, y, solver, strategy, epochs, max_iter, batch_size, shuffle, seed, sample_weight, reduce, shard,
                     checked=not lazy)
     before, hist, marks, epoch = self.history, History(), Marks((self.w, self.b)), 0
     self.history, t0 = hist, entered_at() or time.perf_counter()       # the first epoch's time includes the checks
@@ -239,7 +239,7 @@ def fit(self,
         except BaseException as e: self._interrupted(e, epoch, marks, caught)
     return hist
 
-# %% ../nbs/04_classifier.ipynb #a0b4e254
+# %% ../nbs/04_classifier.ipynb #4ecf8cb6
 @patch_to(SoftmaxClassifier)
 def _epoch(self, x, y, plan, solver, lr, strategy, l2, tol, marks, caught) -> tuple:
     "One epoch: the solver's calls, each step taken; (the epoch's loss, the last call's record)."

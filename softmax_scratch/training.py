@@ -6,7 +6,7 @@
 __all__ = ['DIVERGENCE', 'History', 'Plan', 'shard_rows', 'batches', 'epoch_calls', 'epoch_total', 'plan_fit', 'interrupts',
            'progress_bar', 'Diverged', 'Marks', 'finite_params', 'grew']
 
-# %% ../nbs/04f_training.ipynb #0a251279
+# %% ../nbs/04f_training.ipynb #d2f2d430
 import itertools, math, signal, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,9 +14,9 @@ import torch
 from .validate import check_finite
 from .linear import linear
 from .objective import STRATEGIES, is_one_hot
-from .solvers import SOLVERS
+from .solvers import SOLVERS, MAX_ITER
 
-# %% ../nbs/04f_training.ipynb #a6e6b980
+# %% ../nbs/04f_training.ipynb #58b42910
 @dataclass
 class History:
     "Per-epoch record of a `fit`: training loss (Keras' definition), validation loss and accuracy, wall time."
@@ -59,7 +59,7 @@ class History:
         fig.tight_layout()
         return fig
 
-# %% ../nbs/04f_training.ipynb #15c7d53e
+# %% ../nbs/04f_training.ipynb #61d92562
 @dataclass
 class Plan:
     "How `fit` walks the data: what each solver call gets, and what an epoch's loss is the mean over."
@@ -90,7 +90,7 @@ def batches(n:int, batch_size:int, order:torch.Tensor=None, parts:list=None):
     for i in range(0, n, batch_size):
         yield slice(i, i + batch_size) if order is None else order[i:i + batch_size]
 
-# %% ../nbs/04f_training.ipynb #497c2048
+# %% ../nbs/04f_training.ipynb #5bbdcdaa
 def epoch_calls(plan:Plan,  # how to walk the data
                 m:int,      # rows of this process
                 device,     # where the shuffled order goes
@@ -115,19 +115,21 @@ def epoch_total(plan:Plan, loss, share, m:int) -> float:  # the call's loss (a l
     starts = range(0, m, plan.batch_size)
     return sum(l * (min(i + plan.batch_size, m) - i) for l, i in zip(loss, starts))
 
-# %% ../nbs/04f_training.ipynb #8f99a96a
+# %% ../nbs/04f_training.ipynb #a082608f
 def plan_fit(x, y,                   # the training data, checked (x perhaps not yet for NaN/inf: `checked`)
              solver:str, strategy:str, # names in SOLVERS and STRATEGIES
-             epochs:int,             # passes, or a Newton solver's iterations
+             epochs:int,             # passes (a solver that counts epochs)
+             max_iter:int=None,      # iterations (a solver that counts them); None: MAX_ITER
              batch_size:int=None,    # rows per step; None: the whole set
              shuffle:bool=False, seed:int=None,   # a new seeded random order each epoch
              sample_weight=None,     # s (M,), or None
              reduce=None, shard=None,  # sums across processes and (rank, processes), or None
              checked:bool=True,      # x was checked for NaN and inf at entry
             ) -> Plan:
-    "How `fit` walks the data."
+    "How `fit` walks the data (its defaults here too: a call from inside the library skips the checks that set them)."
+    epochs = max_iter or (MAX_ITER if SOLVERS[solver].counts == 'iterations' else epochs)
     n = len(x) if reduce is None else round(reduce(torch.tensor(float(len(x)), dtype=torch.float64)).item())
-    batch_size = batch_size or n
+    batch_size = min(batch_size or n, n)                     # a batch larger than the rows is the full batch
     parts = None if reduce is None else [len(r) for r in shard_rows(n, batch_size, *shard)]
     if parts is not None and sum(parts) != len(x):
         raise ValueError(f"x: rank {shard[0]} of {shard[1]} holds {sum(parts)} of the {n} rows in batches of "
@@ -140,7 +142,7 @@ def plan_fit(x, y,                   # the training data, checked (x perhaps not
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     return Plan(epochs, batch_size, n, mass, whole, parts, sample_weight, reduce, shuffle, gen, checked or not whole)
 
-# %% ../nbs/04f_training.ipynb #71ccb1f9
+# %% ../nbs/04f_training.ipynb #c03d0be4
 @contextmanager
 def interrupts():
     "SIGINT and SIGTERM append their name to the list it yields instead of ending the program; a second one raises."
@@ -155,7 +157,7 @@ def interrupts():
     finally:
         for s, h in old.items(): signal.signal(s, h if h is not None else signal.SIG_DFL)
 
-# %% ../nbs/04f_training.ipynb #b1e3d65e
+# %% ../nbs/04f_training.ipynb #fff26d38
 @contextmanager
 def progress_bar(epochs:int,  # the bar's length
                  show:bool,   # False: no bar
@@ -166,7 +168,7 @@ def progress_bar(epochs:int,  # the bar's length
     try: yield bar
     finally: bar.close()
 
-# %% ../nbs/04f_training.ipynb #6755fa57
+# %% ../nbs/04f_training.ipynb #fb028d89
 DIVERGENCE = 1e3   # fit stops when an epoch's loss exceeds this many times the best epoch's loss so far
 
 class Diverged(Exception):
