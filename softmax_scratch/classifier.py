@@ -16,10 +16,10 @@ from .softmax import softmax
 from .losses import cross_entropy_from_logits
 from .linear import linear
 from .gradients import sq_norm
-from .objective import STRATEGIES, strategy_spec, loss_and_grads
+from .objective import STRATEGIES, strategy_spec, loss_and_grads, finite_result
 from .solvers import SOLVERS, sgd, solver_arguments
 from .training import (History, Marks, Diverged, plan_fit, epoch_calls, epoch_total, interrupts,
-                                      progress_bar, finite_params, grew)
+                                      progress_bar, finite_params, grew, grew_from)
 from .checkpoint import save_checkpoint, load_checkpoint, MAX_LOAD_BYTES
 
 # %% ../nbs/04_classifier.ipynb #443bd027
@@ -111,7 +111,8 @@ def evaluate(self, x, y,
              l2:float=0.,  # λ ≥ 0: add the penalty (λ/2)‖W‖²
             ) -> float:
     "Mean cross-entropy of the model on (x, y), plus (λ/2)‖W‖²."
-    return (cross_entropy_from_logits(y, self.logits(x)) + l2 / 2 * sq_norm(self.w)).item()
+    loss = cross_entropy_from_logits(y, self.logits(x))
+    return (loss + l2 / 2 * sq_norm(self.w) if l2 else loss).item()   # λ = 0: not 0·‖W‖² (NaN if ‖W‖² = inf)
 
 @patch_to(SoftmaxClassifier)
 @checks(x=_features, y=_labels)
@@ -121,7 +122,7 @@ def accuracy(self, x, y) -> float:
 
 # %% ../nbs/04_classifier.ipynb #7a000f84
 @patch_to(SoftmaxClassifier)
-@checks(x=_features, y=_labels, strategy=strategy_spec, l2=positive(allow_zero=True))
+@checks(x=_features, y=_labels, strategy=strategy_spec, l2=positive(allow_zero=True), returns=finite_result)
 def gradients(self, x, y,
               strategy:str='closed',   # a name in STRATEGIES
               l2:float=0.,             # λ ≥ 0 of the penalty (λ/2)‖W‖²
@@ -158,15 +159,16 @@ def _solver(v, name, call):
     a.update(solver_arguments(v, a['epochs'], a['lr'], a['batch_size'], a['max_iter']))
     return v
 
-def _lazy(a:dict) -> bool:
+def _lazy(solver, strategy, sample_weight, reduce) -> bool:
     "Whether `fit` may leave the NaN/inf check of x to the first epoch: whole epochs by the strategy."
-    return (SOLVERS[a['solver']].whole_epochs and STRATEGIES[a['strategy']].epoch is not None
-            and a['sample_weight'] is None and a['reduce'] is None)
+    return (SOLVERS[solver].whole_epochs and STRATEGIES[strategy].epoch is not None
+            and sample_weight is None and reduce is None)
 
 def _training_features(x, name, call):
     "Spec: `_features` for `fit`, without the pass for NaN and inf where the first epoch proves them absent."
     m = call.args['self']
-    return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features, finite=not _lazy(call.args))
+    lazy = _lazy(*(call.args[k] for k in ('solver', 'strategy', 'sample_weight', 'reduce')))
+    return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features, finite=not lazy)
 
 def _sample_weight(v, name, call):
     "Spec: None, or one weight per row of `x` (`row_weights`), for a strategy and solver that take weights."
@@ -218,9 +220,8 @@ def fit(self,
         shard:tuple=None,         # with `reduce`: (rank, processes); x holds this rank's rows of every batch
        ) -> History:
     "Train by `solver` over minibatches; returns (and keeps as `self.history`) the per-epoch History."
-    lazy = _lazy(dict(solver=solver, strategy=strategy, sample_weight=sample_weight, reduce=reduce))
     plan = plan_fit(x, y, solver, strategy, epochs, max_iter, batch_size, shuffle, seed, sample_weight, reduce, shard,
-                    checked=not lazy)
+                    checked=not _lazy(solver, strategy, sample_weight, reduce))
     before, hist, marks, epoch = self.history, History(), Marks((self.w, self.b)), 0
     self.history, t0 = hist, entered_at() or time.perf_counter()       # the first epoch's time includes the checks
     with interrupts() as caught, progress_bar(plan.epochs, progress) as bar:
@@ -228,7 +229,8 @@ def fit(self,
             for epoch in bar:
                 marks.start = (self.w, self.b)
                 loss, record = self._epoch(x, y, plan, solver, lr, strategy, l2, tol, marks, caught)
-                self._record(loss, record, valid, l2, marks, time.perf_counter() - t0, bar)
+                start = lambda: loss_and_grads(x, y, *marks.first, 'closed', l2, plan.sample_weight, reduce)[0]
+                self._record(loss, record, valid, l2, marks, time.perf_counter() - t0, bar, start)
                 if record.get('grad_norm', math.inf) <= tol: hist.converged = True; break
                 t0 = time.perf_counter()
             if not (torch.isfinite(self.w).all() and torch.isfinite(self.b).all()):
@@ -253,13 +255,14 @@ def _epoch(self, x, y, plan, solver, lr, strategy, l2, tol, marks, caught) -> tu
             raise Diverged("the loss stopped being finite",
                            [marks.start if share is None else marks.prev, marks.start, marks.best, marks.first])
         total += epoch_total(plan, loss, share, len(x))
+        if marks.first_loss is None: marks.first_loss = loss if share is not None else loss[0]   # before any step
         marks.prev, (self.w, self.b) = (self.w, self.b), (w, b)
     if caught: raise KeyboardInterrupt                                      # the epoch was not completed
     plan.checked = True                                                     # every row's loss was finite
     return total / plan.mass, record
 
 @patch_to(SoftmaxClassifier)
-def _record(self, loss, record, valid, l2, marks, seconds, bar):
+def _record(self, loss, record, valid, l2, marks, seconds, bar, start_loss):
     "Record an epoch in the History (and on the bar); `Diverged` if the validation logits overflow or the loss grew."
     h = self.history
     h.train_loss.append(loss)
@@ -270,6 +273,7 @@ def _record(self, loss, record, valid, l2, marks, seconds, bar):
             raise Diverged("the validation logits overflow", [marks.start, marks.best, marks.first]) from None
     h.seconds.append(seconds)
     if why := grew(h.train_loss): raise Diverged(why, [marks.best, marks.first])
+    if len(h) == 1 and (why := grew_from(loss, marks.first_loss, start_loss)): raise Diverged(why, [marks.first])
     if h.train_loss[-1] == min(h.train_loss): marks.best = marks.start
     bar.set_postfix(loss=f"{loss:.4f}", **({'valid_loss': f"{h.valid_loss[-1]:.4f}"} if valid else {}))
 

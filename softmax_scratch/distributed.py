@@ -160,7 +160,7 @@ def evaluate(model,        # the trained SoftmaxClassifier (the same on every pr
     m = len(x)
     sums = torch.tensor([model.evaluate(x, y) * m, model.accuracy(x, y) * m], dtype=torch.float64)
     loss, correct = batch_mean([sums], m, reduce)[0].tolist()
-    return loss + l2 / 2 * sq_norm(model.w).item(), correct
+    return (loss + l2 / 2 * sq_norm(model.w).item() if l2 else loss), correct
 
 def train_part(jobs:list,  # dicts: data (a DATASETS name or a data file), label, seed, fit (keyword arguments of `fit`)
               ) -> list:   # per job: dict(w, b, history, train_loss, train_acc, rows)

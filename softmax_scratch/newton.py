@@ -142,7 +142,7 @@ def line_search(x, y, w, b,  # the batch and the parameters Θ = [W; bᵀ], chec
         w_t, b_t = w - t * d[:N], b - t * d[N]
         if slope <= 1e3 * torch.finfo(x.dtype).eps * abs(L) or t < 1e-10: break      # below what L resolves
         ce = batch_mean([mass * cross_entropy_from_logits(y, linear(x, w_t, b_t), r)], mass, reduce)[0]
-        if ce + l2 / 2 * sq_norm(w_t) <= L - 1e-4 * t * slope: break
+        if (ce + l2 / 2 * sq_norm(w_t) if l2 else ce) <= L - 1e-4 * t * slope: break
         t /= 2
     return w_t, b_t, t
 

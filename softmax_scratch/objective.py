@@ -11,7 +11,8 @@ from functools import partial
 from typing import Callable
 import numpy as np
 import torch
-from .validate import checks, positive, check_choice, row_weights
+from .validate import checks, positive, check_choice, row_weights, check_logits, NonFiniteError
+from .linear import linear
 from .gradients import (BATCH, grad_kronecker_chunked, grad_blockdiag, grad_closed, row_chunks,
                                        weights_of_mean, penalised)
 from .inplace import chunk_rows, grad_inplace, inplace_sgd_epoch, blockdiag_delta
@@ -82,6 +83,16 @@ def chunked_mean(s:Strategy, x, y, w, b, r=None) -> tuple:
         loss, dw, db = loss + share * l, dw + share * gw, db + share * gb
     return loss, dw, db
 
+# %% ../nbs/04d_objective.ipynb #ab71c713
+def finite_result(r, name, call):
+    "Spec for what a gradient call returns: all finite, else `NonFiniteError` naming x (the logits, or the loss)."
+    if all(bool(torch.isfinite(t).all()) for t in r): return r
+    a = call.args
+    w, b = (a['w'], a['b']) if 'w' in a else (a['self'].w, a['self'].b)
+    check_logits(linear(a['x'], w, b), a['x'], w)                     # logits that overflow: the same error as predict
+    raise NonFiniteError(f"x: the loss or its gradient at these parameters leaves the range of {a['x'].dtype} "
+                         "although the logits are finite (a labelled class far behind); rescale the features")
+
 # %% ../nbs/04d_objective.ipynb #31e56392
 def batch_mean(sums,            # tensors: sums over this process's rows of the batch
                m:int,           # those rows (or their weight)
@@ -94,7 +105,8 @@ def batch_mean(sums,            # tensors: sums over this process's rows of the 
     return [(flat[i:j] / flat[-1]).view(s.shape) for s, i, j in zip(sums, ends[:-1], ends[1:])]
 
 # %% ../nbs/04d_objective.ipynb #4fc819c5
-@checks(**BATCH, strategy=strategy_spec, l2=positive(allow_zero=True), sample_weight=row_weights())
+@checks(**BATCH, strategy=strategy_spec, l2=positive(allow_zero=True), sample_weight=row_weights(),
+        returns=finite_result)
 def loss_and_grads(x,                    # features X, (M,N)
                    y,                    # labels Y, (M,Q): one-hot or soft rows
                    w,                    # weights W, (N,Q)

@@ -184,6 +184,7 @@ class Marks:
     start:tuple = None   # at the start of this epoch
     best:tuple = None    # at the start of the epoch with the lowest loss so far
     prev:tuple = None    # before the last step taken
+    first_loss:float = None   # the first step's loss, before any step (one batch's)
     def __post_init__(self): self.start, self.best = self.start or self.first, self.best or self.first
 
 def finite_params(candidates:list, # (W, b) pairs, in order of preference (None: skipped)
@@ -196,6 +197,17 @@ def finite_params(candidates:list, # (W, b) pairs, in order of preference (None:
         bad = sum(not torch.isfinite(linear(d, *p)).all() for d in data)
         return (bad if reduce is None else reduce(torch.tensor(float(bad), dtype=torch.float64)).item()) == 0
     return next((p for p in candidates if usable(p)), candidates[-1])
+
+def grew_from(loss:float,       # the first epoch's loss
+              first:float,      # the first step's loss, before training (one batch's): a cheap first look
+              start,            # () -> the loss on all rows before training, computed only if the first look fails
+             ) -> str:
+    "Why the first epoch's loss counts as divergence (more than DIVERGENCE × the loss before training), or None."
+    if first is None or not loss > DIVERGENCE * first: return None
+    before = float(start())
+    if loss > DIVERGENCE * before:
+        return f"the loss grew to {loss:.3g}, more than {DIVERGENCE:g} times the loss before training ({before:.3g})"
+    return None
 
 def grew(losses:list) -> str:  # the epochs' losses so far
     "Why the last epoch's loss counts as divergence (more than DIVERGENCE × the best so far), or None."

@@ -140,7 +140,7 @@ def as_device(device, name:str='device') -> torch.device:
         raise kind(f"{name}: expected a torch device such as 'cpu' or 'cuda:0', got {device!r}") from None
     if d.type == 'meta': raise ValueError(f"{name}: expected a device that holds numbers, got 'meta'")
     try: torch.empty(0, device=d)
-    except (RuntimeError, AssertionError) as e:
+    except Exception as e:                      # RuntimeError, AssertionError, ImportError ('hpu'): not here
         raise ValueError(f"{name}: {d} is not available here ({' '.join(str(e).split())[:120]})") from None
     return d
 
