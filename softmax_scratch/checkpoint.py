@@ -54,6 +54,16 @@ def replaceable(path:Path, name:str='path') -> tuple:
     if not stat.S_ISREG(st.st_mode): raise ValueError(f"{name}: {path} is not a regular file; refusing to replace it")
     return target, stat.S_IMODE(st.st_mode)                    # an existing file keeps its mode
 
+def check_outputs(*outputs):
+    "Refuse, before any work, each (name, path) that `atomic_write` would refuse, and two names for one file."
+    seen = {}
+    for name, path in outputs:
+        if path is None: continue
+        replaceable(as_path(path, name), name)
+        key = os.path.realpath(path)                      # through links and '..': one file, one key
+        if key in seen: raise ValueError(f"{seen[key]} and {name} name the same file {path}; give each its own path")
+        seen[key] = name
+
 # %% ../nbs/04g_checkpoint.ipynb #d8277ef5
 def atomic_write(path,              # the file to write (str or Path)
                  write,             # writes the content to the open binary file it is given
@@ -78,7 +88,22 @@ def atomic_write(path,              # the file to write (str or Path)
     return path
 
 # %% ../nbs/04g_checkpoint.ipynb #0c6500e7
-FORMAT = 'softmax_scratch.SoftmaxClassifier/1'
+FORMAT = 'softmax_scratch.SoftmaxClassifier/1'          # W, b and their dtype
+FORMAT_NAMED = 'softmax_scratch.SoftmaxClassifier/2'    # and the class names
+MEMBERS = ['b.npy', 'dtype.npy', 'format.npy', 'w.npy']   # and, in FORMAT_NAMED, 'classes.npy'
+
+def as_classes(classes, q:int, name:str='classes') -> np.ndarray:
+    "Class names as a 1-D array of `q` distinct numbers or fixed-width str (never objects), or None; raise otherwise."
+    if classes is None: return None
+    a = np.asarray(classes)
+    if a.dtype.kind == 'O': a = np.array(a.tolist())                     # str or numbers in an object array
+    if a.dtype.kind not in 'iufU':
+        raise TypeError(f"{name}: expected class names as numbers or str, got dtype {a.dtype}")
+    if a.ndim != 1 or len(a) != q:
+        raise ValueError(f"{name}: expected {q} class names (one per class), got shape {a.shape}")
+    if a.dtype.kind == 'f' and not np.isfinite(a).all(): raise ValueError(f"{name}: class names must be finite")
+    if len(np.unique(a)) != q: raise ValueError(f"{name}: expected {q} distinct class names, got {a.tolist()}")
+    return a.astype(a.dtype.newbyteorder('='))
 
 # %% ../nbs/04g_checkpoint.ipynb #b2a72619
 MAX_LOAD_BYTES = 2**32   # bytes an array of a checkpoint may declare (4 GiB); more is refused from the header
@@ -86,13 +111,16 @@ MAX_LOAD_BYTES = 2**32   # bytes an array of a checkpoint may declare (4 GiB); m
 def save_checkpoint(path,                  # the .npz file (str or Path)
                     w:torch.Tensor,        # weights W, (N,Q)
                     b:torch.Tensor,        # bias b, (Q,)
+                    classes=None,          # the Q class names (numbers or str), in class order; None: none kept
                    ) -> Path:
-    "Write W and b (and their dtype) to `path` atomically; refuse parameters that are not finite."
+    "Write W and b (and their dtype, and the class names if given) to `path` atomically; refuse non-finite parameters."
     w, b = w.detach().cpu().numpy(), b.detach().cpu().numpy()
+    classes = as_classes(classes, w.shape[1])
     if not (np.isfinite(w).all() and np.isfinite(b).all()):
         raise ValueError(f"{as_path(path)}: the parameters are not finite (NaN or inf); not saved, "
                          "the file is unchanged")
     arrays = dict(format=np.array(FORMAT), dtype=np.array(str(w.dtype)), w=w, b=b)
+    if classes is not None: arrays.update(format=np.array(FORMAT_NAMED), classes=classes)
     return atomic_write(path, lambda f: np.savez(f, **arrays))
 
 # %% ../nbs/04g_checkpoint.ipynb #a2a1997b
@@ -100,14 +128,16 @@ def too_large(path:Path, max_bytes:int) -> str:
     "Why the archive at `path` is refused from its names and headers alone, or None."
     with zipfile.ZipFile(path) as z:
         names = sorted(z.namelist())
-        if names != ['b.npy', 'dtype.npy', 'format.npy', 'w.npy']:
-            return (f"not a softmax_scratch checkpoint (expected format {FORMAT!r} with arrays format, dtype, w, b; "
-                    f"got {names})")
+        if names not in (MEMBERS, sorted(MEMBERS + ['classes.npy'])):
+            return (f"not a softmax_scratch checkpoint (expected format {FORMAT!r} with arrays format, dtype, w, b "
+                    f"and optionally classes; got {names})")
         for info in z.infolist():
             with z.open(info) as f:
                 version = np.lib.format.read_magic(f)
                 read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
                 shape, _, dtype = read(f, max_header_size=10_000)
+            if info.filename == 'classes.npy' and dtype.kind not in 'iufU':
+                return f"classes.npy holds dtype {dtype}; expected class names as numbers or text"
             size = math.prod(shape) * dtype.itemsize
             if max(size, info.file_size) > max_bytes:
                 return (f"{info.filename} declares {max(size, info.file_size):,} bytes (shape {shape}), "
@@ -128,15 +158,16 @@ def read_arrays(path:Path, max_bytes:int) -> dict:
 # %% ../nbs/04g_checkpoint.ipynb #59805431
 def load_checkpoint(path,                          # the .npz file (str or Path)
                     max_bytes:int=MAX_LOAD_BYTES,  # the largest array a checkpoint may declare
-                   ) -> tuple:                     # (W (N,Q), b (Q,), dtype), W and b as native-order arrays
+                   ) -> tuple:                     # (W (N,Q), b (Q,), dtype, classes (Q,) or None), native order
     "Read a checkpoint written by `save_checkpoint`; never unpickles. ValueError naming the file if it is not one."
     path = as_path(path)
     check_positive(max_bytes, 'max_bytes', integer=True)
     if not path.is_file(): raise FileNotFoundError(f"path: no checkpoint file at {path}")
     arrays = read_arrays(path, max_bytes)
-    if str(arrays['format']) != FORMAT:
-        raise ValueError(f"{path}: not a softmax_scratch checkpoint (expected format {FORMAT!r} "
-                         "with arrays format, dtype, w, b)")
+    if str(arrays['format']) != (FORMAT_NAMED if 'classes' in arrays else FORMAT):
+        raise ValueError(f"{path}: not a softmax_scratch checkpoint (expected format {FORMAT!r} with arrays format, "
+                         f"dtype, w, b, or {FORMAT_NAMED!r} with classes too; got {str(arrays['format'])!r} "
+                         f"with {', '.join(sorted(arrays))})")
     dtype, w, b = getattr(torch, str(arrays['dtype']), None), arrays['w'], arrays['b']
     if dtype not in (torch.float64, torch.float32):
         raise ValueError(f"{path}: unknown parameter dtype {str(arrays['dtype'])!r} (a model is float64 or float32)")
@@ -149,4 +180,6 @@ def load_checkpoint(path,                          # the .npz file (str or Path)
     w, b = w.astype(native), b.astype(native)                                  # either byte order, read as native
     if not (np.isfinite(w).all() and np.isfinite(b).all()):
         raise ValueError(f"{path}: the parameters are not finite (NaN or inf)")
-    return w, b, dtype
+    try: classes = as_classes(arrays.get('classes'), w.shape[1])
+    except (TypeError, ValueError) as e: raise ValueError(f"{path}: {e}") from None
+    return w, b, dtype, classes

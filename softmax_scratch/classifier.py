@@ -297,12 +297,14 @@ def _interrupted(self, e:BaseException, epoch:int, marks, caught):
     self.history.stopped, self.history.signal = 'interrupted', (caught or ['SIGINT'])[0]
 
 # %% ../nbs/04_classifier.ipynb #eea452f6
+SoftmaxClassifier.classes = None   # the Q class names in class order (numbers or str), or None: labels were indices
+
 @patch_to(SoftmaxClassifier)
 def save(self,
          path,  # the .npz file to write (str or Path); through a symbolic link, its target is written
         ) -> Path:
-    "Write the parameters and their dtype to `path` (.npz), atomically."
-    return save_checkpoint(path, self.w, self.b)
+    "Write the parameters, their dtype and the class names (`classes`, if any) to `path` (.npz), atomically."
+    return save_checkpoint(path, self.w, self.b, self.classes)
 
 @patch_to(SoftmaxClassifier)
 @classmethod
@@ -311,5 +313,7 @@ def load(cls, path,                     # a file written by `save`
          max_bytes:int=MAX_LOAD_BYTES,  # the largest array a checkpoint may declare
         ) -> 'SoftmaxClassifier':
     "Read a model written by `save`; never unpickles. ValueError naming the file if it is not a checkpoint."
-    w, b, dtype = load_checkpoint(path, max_bytes)
-    return cls(w.shape[0], w.shape[1], seed=0, dtype=dtype, device=device).set_params(w, b)
+    w, b, dtype, classes = load_checkpoint(path, max_bytes)
+    model = cls(w.shape[0], w.shape[1], seed=0, dtype=dtype, device=device).set_params(w, b)
+    model.classes = classes
+    return model

@@ -6,7 +6,7 @@
 __all__ = ['CompilerMissing', 'require_compiler', 'grad_fused', 'sgd_epoch']
 
 # %% ../nbs/03b_fused.ipynb #6238fffd
-import hashlib, os, platform, shutil
+import hashlib, logging, os, platform, shutil
 import torch
 from .validate import checks, floats, labels, positive
 
@@ -235,7 +235,14 @@ def _processor() -> str:
     except OSError: flags = ''
     return platform.machine() + platform.processor() + flags
 
-_loaded = {}
+_loaded, log = {}, logging.getLogger('softmax_scratch.fused')
+
+def cached(name:str) -> bool:
+    "Whether PyTorch's extension cache holds the built library `name` already (False where it cannot tell)."
+    try:
+        from torch.utils.cpp_extension import _get_build_directory      # PyTorch's own rule for the cache folder
+        return os.path.exists(os.path.join(_get_build_directory(name, verbose=False), f'{name}.so'))
+    except Exception: return False
 
 def extension():
     "The compiled loop: built from `SOURCE` at the first call (a minute), then loaded from PyTorch's extension cache."
@@ -243,8 +250,9 @@ def extension():
         require_compiler()
         from torch.utils.cpp_extension import load_inline
         key = hashlib.sha256('\n'.join([SOURCE, *FLAGS, _processor(), torch.__version__]).encode()).hexdigest()[:12]
-        _loaded['ext'] = load_inline(f'softmax_scratch_fused_{key}', cpp_sources=[SOURCE],
-                                     functions=['loss_grads', 'sgd_epoch'],
+        name = f'softmax_scratch_fused_{key}'
+        if not cached(name): log.info("compiling the fused loop once, about a minute (then cached) ...")
+        _loaded['ext'] = load_inline(name, cpp_sources=[SOURCE], functions=['loss_grads', 'sgd_epoch'],
                                      extra_cflags=FLAGS, extra_ldflags=['-fopenmp'])
     return _loaded['ext']
 
