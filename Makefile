@@ -31,12 +31,12 @@ demo: $(STAMP)
 	$(BIN)/softmax-scratch compare
 
 # The quick checks first (the docs build reads what they check), then the docs build (two notebooks at a time: this
-# machine's cores), then the pytest files, nbdev's own doc processing and the browser checks, two at a time (the browser
-# checks leave most of a core idle); each prints its output when it ends.
+# machine's cores), then the pytest files beside the browser checks (which leave most of a core idle); each prints its
+# output when it ends. nbdev's own doc processing of every notebook (check-nbdev, minutes) is a target of its own.
 test: $(STAMP)
 	@$(MAKE) --no-print-directory check-export check-clean check-readme check-dist check-lines
 	@$(MAKE) --no-print-directory docs
-	@$(MAKE) --no-print-directory -j2 --output-sync=target tests check-nbdev docs-test
+	@$(MAKE) --no-print-directory -j2 --output-sync=target tests docs-test
 
 # The library is generated from the notebooks: exporting again must change nothing.
 check-export: $(STAMP)
@@ -77,7 +77,8 @@ check-lines: $(STAMP)
 	$(BIN)/ruff check nbs
 	$(BIN)/python -m pytest -q tests/test_shape.py
 
-# nbdev's own doc processing of every notebook, what nbdev_docs and nbdev_readme run before Quarto (tests/test_nbdev.py).
+# nbdev's own doc processing of every notebook, what nbdev_docs and nbdev_readme run before Quarto (tests/test_nbdev.py):
+# minutes (it runs every cell with an import), so not part of `make test`; run it after changing a notebook's imports.
 check-nbdev: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_nbdev.py
 

@@ -202,7 +202,7 @@ def _shard(v, name, call):
         seed=lambda v, name, call: check_seed(v, name), sample_weight=_sample_weight, shard=_shard)
 def fit(self,
         x,                        # features X, (M,N): tensor, array or list
-        y,                        # labels: class indices (M,), or one-hot or soft rows (M,Q)
+        y,                        # labels: class indices (M,), or one-hot rows (M,Q)
         epochs:int=None,          # passes of gradient descent over the training data (0: nothing happens)
         lr:float=None,            # learning rate η > 0 (the Newton solvers take none)
         batch_size:int=None,      # rows per step; None: the whole set (and the Newton solvers)

@@ -177,7 +177,9 @@ def _write_atomic(path:Path,  # the file to write; through a link, the file it p
     from softmax_scratch.checkpoint import atomic_write
     try: return atomic_write(path, write, name=str(path))
     except (OSError, Interrupted): raise
-    except Exception as e: raise RuntimeError(f"{path}: {_one_line(e)}") from e
+    except Exception as e:
+        from softmax_scratch.validate import one_line
+        raise RuntimeError(f"{path}: {one_line(e)}") from e
 
 def _write_text(path:Path, text:str) -> Path:
     "Write `text` (UTF-8) to `path` with `_write_atomic`."
@@ -363,23 +365,16 @@ COMMANDS = dict(compare=run_compare, train=run_train, predict=run_predict, bench
 # %% ../nbs/06_cli.ipynb #74d35505
 def _interrupt(signum, frame): raise Interrupted(signum)
 
-def _one_line(e:BaseException) -> str:
-    "An exception as one line; an OSError names its file first."
-    if isinstance(e, OSError) and e.filename: return f"{e.filename}: {e.strerror or e}"
-    return ' '.join(str(e).split()) or type(e).__name__
-
 def main(argv:list=None) -> int:
     "Entry point of `softmax-scratch`: returns the exit status (`EXIT_CODES`); one line on stderr for any failure."
+    from softmax_scratch.training import signals_to
+    from softmax_scratch.validate import one_line
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')    # TensorFlow's C++ log lines are noise in a terminal
-    old = {}
-    try:
-        for s in (signal.SIGINT, signal.SIGTERM): old[s] = signal.signal(s, _interrupt)
-    except ValueError: pass                              # not the main thread: signals as they were
     log, shown = logging.getLogger('softmax_scratch'), logging.StreamHandler(sys.stderr)   # the library's INFO lines
     shown.setFormatter(logging.Formatter('softmax-scratch: %(message)s'))
     level = log.level; log.addHandler(shown); log.setLevel(logging.INFO)
     try:
-        with warnings.catch_warnings():
+        with signals_to(_interrupt), warnings.catch_warnings():
             warnings.simplefilter('ignore', RuntimeWarning)   # training's own warnings: the command says it in its line
             args = parser().parse_args(argv)
             return COMMANDS[args.command](args)
@@ -389,10 +384,8 @@ def main(argv:list=None) -> int:
         print(f"softmax-scratch: interrupted by {name}", file=sys.stderr); return EXIT_CODES[name]
     except SystemExit as e: return e.code if isinstance(e.code, int) else 0      # --help
     except Exception as e:                           # the run failed: one line, the cause named
-        print(f"softmax-scratch: error: {_one_line(e)}", file=sys.stderr); return EXIT_CODES['failed']
-    finally:
-        for s, h in old.items(): signal.signal(s, h if h is not None else signal.SIG_DFL)
-        log.removeHandler(shown); log.setLevel(level)
+        print(f"softmax-scratch: error: {one_line(e)}", file=sys.stderr); return EXIT_CODES['failed']
+    finally: log.removeHandler(shown); log.setLevel(level)
 
 # %% ../nbs/06_cli.ipynb #e7d9d62b
 #| eval: false

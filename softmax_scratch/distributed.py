@@ -6,14 +6,15 @@
 __all__ = ['PeerLost', 'RankError', 'all_reduce_sum', 'launch', 'train', 'fit', 'speedup', 'probe']
 
 # %% ../nbs/09_distributed.ipynb #a17e0004
-import dataclasses, datetime, multiprocessing, multiprocessing.connection, os, signal, socket, threading, time
+import contextlib, dataclasses, datetime, multiprocessing, multiprocessing.connection, os, signal, socket, threading
+import time
 import numpy as np
 import torch
-from .validate import one_hot, check_positive
+from .validate import one_hot, check_positive, one_line
 from .data import DATASETS, load_dataset, read_data
 from .gradients import sq_norm
 from .objective import batch_mean
-from .training import History, shard_rows
+from .training import History, shard_rows, signals_to, restore_signals
 from .classifier import SoftmaxClassifier
 
 # %% ../nbs/09_distributed.ipynb #a17e0007
@@ -47,7 +48,6 @@ def _loopback() -> str:
     names = [n for _, n in socket.if_nameindex()]
     return next((n for n in ('lo', 'lo0') if n in names), names[0])
 
-def _one_line(e:BaseException) -> str: return f"{type(e).__name__}: {' '.join(str(e).split())}"
 
 _REQUEST = None   # in a process of `launch(..., interruptible=True)`: the launcher's `request` (`stoppable`)
 
@@ -69,13 +69,9 @@ def _worker(rank, nproc, port, timeout, threads, conn, fn, args, request=None):
         conn.send(('ok', out if rank == 0 else None))
         dist.destroy_process_group(); code = 0
     except BaseException as e:
-        conn.send(('peer' if isinstance(e, PeerLost) else 'error', _one_line(e))); code = 1
+        conn.send(('peer' if isinstance(e, PeerLost) else 'error', one_line(e, kind=True))); code = 1
     conn.close()
     if code: os._exit(code)                         # no exit handlers: a broken group must not hang the exit
-
-def _restore(handlers:dict):
-    "Put back the signal handlers that `signal.signal` returned."
-    for s, h in handlers.items(): signal.signal(s, h if h is not None else signal.SIG_DFL)
 
 def _as_before(signum:int, handlers:dict):
     "Hand a signal to the handler it had before (`handlers`): a Python function is called; SIG_DFL: KeyboardInterrupt."
@@ -124,20 +120,17 @@ def launch(fn,                       # a function importable by name (module lev
     before = {}                                     # the caller's SIGINT and SIGTERM handlers, while launch holds them
     def ask(signum, frame):
         if not request[0]: request[0] = signum     # the first: the processes stop at their next reduction
-        else: _restore(before); _as_before(signum, before)   # a second one: the caller's, now
+        else: restore_signals(before); _as_before(signum, before)   # a second one: the caller's, now
     try:
-        if interruptible:
-            try:
-                for s in (signal.SIGINT, signal.SIGTERM): before[s] = signal.signal(s, ask)
-            except ValueError: pass                 # not the main thread: signals stay with their handlers
-        for p in procs: p.start()
-        done = _collect(procs, [a for a, _ in pipes], timeout)
+        with signals_to(ask) if interruptible else contextlib.nullcontext({}) as held:
+            before.update(held)
+            for p in procs: p.start()
+            done = _collect(procs, [a for a, _ in pipes], timeout)
     finally:
         for p in procs:
             if p.is_alive(): p.kill()
             p.join()
         for a, b in pipes: a.close(); b.close()
-        _restore(before)
     failed = {r: v for r, v in done.items() if v[0] != 'ok'}
     if request is not None and request[0] and (failed or not request[1]):
         _as_before(request[0], before)              # they did not stop on it: the signal is the caller's after all
@@ -196,7 +189,7 @@ def all_reduce_max(t:torch.Tensor) -> torch.Tensor:
     import torch.distributed as dist
     try: dist.all_reduce(t, op=dist.ReduceOp.MAX)
     except Exception as e:
-        why = _one_line(e)[:160]
+        why = one_line(e, kind=True)[:160]
         raise PeerLost(f"an all_reduce failed: another process stopped or the timeout passed ({why})") from None
     return t
 

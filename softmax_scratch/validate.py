@@ -58,6 +58,15 @@ def as_tensor(a,                # a tensor, numpy array, nested list or number
 class NonFiniteError(ValueError):
     "A NaN or an infinity where finite numbers are expected (training treats it as divergence)."
 
+# %% ../nbs/00_validate.ipynb #5a119fa2
+def one_line(e:BaseException,   # the exception
+             kind:bool=False,   # its type's name first
+            ) -> str:
+    "An exception as one line: an OSError names its file first."
+    text = (f"{e.filename}: {e.strerror or e}" if isinstance(e, OSError) and e.filename
+            else ' '.join(str(e).split()) or type(e).__name__)
+    return f"{type(e).__name__}: {text}" if kind else text
+
 # %% ../nbs/00_validate.ipynb #4a860da6
 def check_finite(t:torch.Tensor, name:str) -> torch.Tensor:
     "Return `t` if it holds no NaN or inf, else raise `NonFiniteError` naming `name` and the first bad row."
@@ -69,17 +78,6 @@ def check_finite(t:torch.Tensor, name:str) -> torch.Tensor:
         where = f" (first in row {int(bad.reshape(len(t), -1).any(1).nonzero()[0])})" if t.ndim > 1 else ''
         raise NonFiniteError(f"{name}: expected finite values, got NaN or inf{where}")
     return t
-
-def as_floats(a,                # a tensor, numpy array or nested list
-              name:str='z',     # the argument's name, used in error messages
-              finite:bool=True, # reject NaN and inf?
-              dtype=None,       # dtype for what is not floating yet (None: float64)
-             ) -> torch.Tensor:
-    "A non-empty floating tensor: floating tensors pass unchanged, everything else becomes `dtype`."
-    t = as_tensor(a, name)
-    if not t.is_floating_point(): t = t.to(dtype or torch.float64)
-    if t.numel() == 0: raise ValueError(f"{name}: expected a non-empty array, got shape {shape_of(t)}")
-    return check_finite(t, name) if finite else t
 
 # %% ../nbs/00_validate.ipynb #d62423fc
 def check_positive(value,               # the number to check
