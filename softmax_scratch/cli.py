@@ -106,6 +106,7 @@ def _train_options(t):
                                                           "is at most TOL (default: 1e-8)")
     t.add_argument('--max-iter', type=_positive_int, help="with a Newton solver: the most iterations (default: 100)")
     t.add_argument('--save', type=Path, metavar='PATH', help='save the trained model (.npz) to PATH')
+    t.add_argument('--summary', action='store_true', help="with Newton: each weight's std error, z, p, 95 %% interval")
     t.add_argument('--nproc', type=_positive_int, default=1,
                    help='train on K local processes (gloo on 127.0.0.1), each holding its rows of every batch; '
                         'the same model as one process (default: %(default)s; under torchrun, its processes)')
@@ -250,7 +251,10 @@ def run_train(args) -> int:
     from softmax_scratch.classifier import SoftmaxClassifier
     _outputs(('--save', args.save), ('--plot', args.plot))
     fit = _fit_args(args)
-    if _user_data(args) or args.nproc > 1 or 'TORCHELASTIC_RUN_ID' in os.environ: return run_train_processes(args, fit)
+    processes = _user_data(args) or args.nproc > 1 or 'TORCHELASTIC_RUN_ID' in os.environ
+    if args.summary and (processes or not fit['max_iter']):
+        raise UsageError("softmax-scratch train: error: --summary: needs one process's Newton fit of a --dataset")
+    if processes: return run_train_processes(args, fit)
     ds = load_dataset(args.dataset, seed=args.seed)
     args.l2 = _penalty(args, len(ds.x_train))
     model = SoftmaxClassifier(ds.x_train.shape[1], ds.y_train.shape[1], seed=args.seed)
@@ -258,7 +262,11 @@ def run_train(args) -> int:
                   solver=args.solver, l2=args.l2, progress=sys.stderr.isatty())   # a bar in a terminal only
     lines = [f"{split} loss {model.evaluate(x, y, args.l2):.4f}  accuracy {model.accuracy(x, y):.4f}"
              for split, x, y in (('train', ds.x_train, ds.y_train), ('valid', ds.x_valid, ds.y_valid))]
-    return _finish(args, fit, model, h, args.dataset, 1, lines)
+    code = _finish(args, fit, model, h, args.dataset, 1, lines)
+    if args.summary and code == 0:
+        from softmax_scratch.inference import summary
+        print(summary(model, ds.x_train, ds.y_train, l2=args.l2))
+    return code
 
 def _finish(args, fit:dict, model, h, name:str, processes:int, lines:list) -> int:
     "Report a training that ended (interrupted: save the last completed epoch), save and plot on request."
