@@ -97,7 +97,7 @@ tests: $(STAMP)
 # The docs site in _docs/, offline: the notebooks executed (they are committed without outputs), processed by
 # nbdev and rendered by smalldocs, or by Quarto where it is installed (tools/docs.py). Rebuilt only on a change.
 DOCS_STAMP := _docs/.built
-$(DOCS_STAMP): $(STAMP) tools/docs.py tools/cdn.py nbs/styles.css settings.ini $(shell find nbs $(LIB) -type f -not -path '*/.ipynb_checkpoints/*' -not -name '*.pyc')
+$(DOCS_STAMP): $(STAMP) tools/docs.py tools/cdn.py tools/search.py nbs/styles.css settings.ini $(shell find nbs $(LIB) -type f -not -path '*/.ipynb_checkpoints/*' -not -name '*.pyc')
 	$(BIN)/python tools/docs.py
 	@echo "notebooks: $$(ls nbs/*.ipynb | wc -l) passed, 0 failed (every cell run by the docs build)"
 	@touch $@

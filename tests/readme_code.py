@@ -15,7 +15,8 @@ def script(text: str) -> str:
     "The blocks as one script; before each, a line on stderr says which block runs (and so which one failed)."
     bs = blocks(text)
     head = 'import sys\n'
-    parts = [f'print("README block {i}/{len(bs)}: {b.splitlines()[0][:80]!r}", file=sys.stderr, flush=True)\n{b}'
+    # The message as one Python literal: a block's first line may hold quotes of either kind.
+    parts = [f'print({f"README block {i}/{len(bs)}: {b.splitlines()[0][:80]}"!r}, file=sys.stderr, flush=True)\n{b}'
              for i, b in enumerate(bs, 1)]
     return head + '\n'.join(parts) + f'print("README: all {len(bs)} Python blocks ran", file=sys.stderr)\n'
 

@@ -19,7 +19,13 @@ own KaTeX and fonts (tools/docs.py copies them into site_libs/). Page by page, a
   (one outside every `__all__`, or a class member starting with `_`);
 - links: every link into the site is relative (a local copy works) and reaches a page that exists, and an anchor on
   it; the sidebar lists the pages of nbs/sidebar.yml in its order; each page's foot links the previous and next;
-- errors: no Python traceback or `...Error:` in any cell output.
+- errors: no Python traceback or `...Error:` in any cell output;
+- the three parts (issue 25): the sidebar groups the pages into Learn, Use and Engineering in the order of PARTS
+  (a notebook not written yet is left out), and previous/next follow it from Home -> Softmax; no Learn page is taller
+  than 20 000 px at 1280 px, and no code on a Learn page (a cell's source, a signature) scrolls sideways there; every
+  image has alt text; no signature shows `NoneType`; the API index lists every name of every `__all__`, with its
+  module and one line; search for "kronecker" and for "softmax jacobian" puts a section of a Learn page first (not a
+  reference entry), and no snippet shows raw TeX (nor does any entry of search.json).
 
 Pages come from the notebooks in nbs/ and the .html files in _docs/, the sidebar from nbs/sidebar.yml.
 With SCREENSHOTS=1 (`make screenshots`), screenshots of every page at both widths go to _docs/_screenshots/
@@ -36,6 +42,7 @@ from nbdev.doclinks import _nbpath2html, nbglob
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT/'tools'))
+import docs  # noqa: E402  (tools/docs.py: the sidebar's parts, the reference's entries, the API index)
 # settings.ini's `cell_number` is deprecated in nbdev 2.4: not this test's business.
 warnings.filterwarnings('ignore', '`cell_number`', DeprecationWarning)
 CFG = get_config(path=ROOT)
@@ -47,6 +54,15 @@ FLAGS = '--no-sandbox --disable-gpu --disable-background-networking --disable-co
 PLOT_NOTEBOOKS = {'01_softmax', '03_linear', '04_classifier'}  # these always draw (others may, on condition)
 WIDTHS = (1280, 390)
 RAW_TEX = re.compile(r'\$\$|\\[a-zA-Z]+')  # `$$`, `\frac`, `\mathbf`, ...: prose has no backslash commands
+# The site's three parts, in reading order (notebook stems; one not in nbs/ yet is left out): issue 25.
+PARTS = {'Learn': ['index', '01_softmax', '02_cross_entropy', '03_linear', '04a_gradients', '04_classifier',
+                   '04b_newton', '04h_inference', '05_compare'],
+         'Use': ['05b_estimator', '06_cli', '00_data', '04g_checkpoint', '09_distributed'],
+         'Engineering': ['00_validate', '04d_objective', '04c_inplace', '03b_fused', '04e_solvers', '04f_training',
+                         '07_benchmarks', '07b_optimum', '08_robustness', '00_checks']}
+MAX_HEIGHT = 20_000   # px: a Learn page at 1280 px, at most (about 22 screens)
+SEARCHES = ('kronecker', 'softmax jacobian')   # each finds a section of a Learn page first
+RESULTS = '.smalldocs-search-results'            # where the search box lists its hits
 # An uncaught error ends with `SomeError: message` at the start of a line (a table of expected errors is fine).
 PY_ERROR = re.compile(r'Traceback \(most recent call last\)|^[\w.]*(?:Error|Exception):', re.M)
 DIRECTIVE = re.compile(r'^\s*#\s*\|\s*(.*)$', re.M)
@@ -75,20 +91,13 @@ def has_math(nb: Path) -> bool: return any(re.search(r'\$\$|\$[^\s$][^$]*\$', s)
 
 
 def sidebar_pages() -> list[str]:
-    "The pages nbs/sidebar.yml lists, in order (sections flattened)."
-    def walk(items):
-        for it in items or []:
-            if isinstance(it, str): yield it
-            elif isinstance(it, dict):
-                if it.get('href') or it.get('file'): yield it.get('href') or it.get('file')
-                yield from walk(it.get('contents'))
-    side = yaml.safe_load((NBS/'sidebar.yml').read_text())['website']['sidebar']
-    out = []
-    for s in (side if isinstance(side, list) else [side]):
-        for f in walk(s.get('contents')):
-            p = NBS/f
-            out.append(page_of(p) if p.suffix == '.ipynb' else Path(f).with_suffix('.html').as_posix())
-    return out
+    "The pages nbs/sidebar.yml lists, in order (sections flattened; a notebook not in nbs/ yet left out, as built)."
+    return list(docs.site_parts(NBS))
+
+
+def learn_pages() -> list[str]:
+    "The pages of the Learn part."
+    return [p for p, part in docs.site_parts(NBS).items() if part == docs.LEARN]
 
 
 def exported() -> list:
@@ -141,14 +150,16 @@ def takes_parameters(obj) -> bool:
     except (TypeError, ValueError): return False
 
 
-# A show_doc entry as the page has it: the rule nbdev writes, maybe a source link, the heading, then the signature.
-ENTRY = re.compile(r'<div class="cell-output cell-output-display cell-output-markdown">\s*<hr />\s*(?:<p>.*?</p>\s*)?'
-                   r'<h([34]) id="([^"]+)"[^>]*>(.*?)</h\1>(.*?)(?=<div id="cell-|</section>|</main>)', re.S)
+ENTRY = docs.ENTRY   # a show_doc entry as the page has it: nbdev's rule, maybe a source link, heading, signature
 
 
 def entries(html: str) -> dict[str, dict]:
-    "{shown name: {id, has_table}} for each show_doc entry in a page's HTML."
-    return {re.sub(r'<[^>]+>', '', m[3]).strip(): dict(id=m[2], has_table='<table' in m[4]) for m in ENTRY.finditer(html)}
+    "{shown name: {id, has_table, signature}} for each show_doc entry in a page's HTML (signature: its text)."
+    def sig(body):
+        m = re.search(r'<pre\b.*?</pre>', body, re.S)
+        return re.sub(r'<[^>]+>', '', m[0]) if m else ''
+    return {re.sub(r'<[^>]+>', '', m[3]).strip(): dict(id=m[2], has_table='<table' in m[4], signature=sig(m[4]))
+            for m in ENTRY.finditer(html)}
 
 
 # ---------------------------------------------------------------- serving and browsing
@@ -210,6 +221,12 @@ JS_FACTS = """async () => {
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
     raw_links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
     sidebar: [...document.querySelectorAll('#quarto-sidebar a[href]')].map(a => a.href),
+    // the sidebar's parts: each section's name and the pages it links, in order
+    groups: [...document.querySelectorAll('#quarto-sidebar .sidebar-item-section')].map(s => [
+      s.querySelector('.menu-text').textContent.trim(),
+      [...s.querySelectorAll('a.sidebar-link[href]')].map(a => a.href)]),
+    no_alt: [...document.querySelectorAll('img')].filter(i => !(i.getAttribute('alt') || '').trim())
+            .map(i => (i.closest('[id^="cell-"]') || {}).id + ': ' + i.getAttribute('src').slice(0, 40)),
     prev: [...document.querySelectorAll('.page-nav a[rel=prev]')].map(a => a.href),
     next: [...document.querySelectorAll('.page-nav a[rel=next]')].map(a => a.href),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
@@ -252,6 +269,12 @@ JS_LAYOUT = """() => {
       if (!inside && c.position !== 'fixed') out.overflow.push(what(e) + ` (right edge ${Math.round(r.right)} px > ${W})`);
     }
   }
+  out.height = document.documentElement.scrollHeight;
+  // code (a cell's source, a signature: highlighted Python) that scrolls sideways
+  const longest = e => e.innerText.split('\\n').reduce((a, b) => b.length > a.length ? b : a, '').trim().slice(0, 70);
+  out.code_scroll = [...document.querySelectorAll('main pre.sourceCode')].filter(e => e.clientWidth > 2 && shown(e) &&
+      e.scrollWidth > e.clientWidth + 1).map(e => `${(e.closest('[id^="cell-"]') || {}).id || ''} ` +
+      `(${e.scrollWidth} px in ${e.clientWidth}): ${longest(e)}`);
   return out;
 }"""
 
@@ -282,9 +305,14 @@ def visit(browser, base_url):
             page.screenshot(path=str(SITE/'_screenshots'/f'{Path(name).stem}-{width}.png'), full_page=True)
         f['prose'] = page.evaluate(JS_PROSE)
         if name == 'index.html' and width == 1280:  # search, offline: the index is the site's own search.json
-            page.fill('#quarto-search input', 'kronecker')
-            page.wait_for_timeout(600)
-            f['search_hits'] = page.evaluate("() => [...document.querySelectorAll('.smalldocs-search-results a[href]')].map(a => a.href)")
+            f['search'] = {}
+            for q in SEARCHES:
+                page.evaluate(f"() => {{ document.querySelector('{RESULTS}').innerHTML = ''; }}")
+                page.fill('#quarto-search input', q)
+                page.wait_for_function(f"() => document.querySelector('{RESULTS} a[href], .search-none')")
+                f['search'][q] = page.evaluate(f"() => [...document.querySelectorAll('{RESULTS} a[href]')]"
+                                               ".map(a => [a.href, a.innerText])")
+            f['search_hits'] = [h for h, _ in f['search']['kronecker']]
         ctx.close()
         seen[name, width] = f
         return f
@@ -328,6 +356,27 @@ def test_search_offline(visit, base_url):
     assert hits and all(h.startswith(base_url) for h in hits), f'search for "kronecker" found {hits}'
 
 
+@pytest.mark.parametrize('query', SEARCHES)
+def test_search_ranks_learn_first(visit, base_url, site, query):
+    hits = visit('index.html')['search'][query]
+    assert hits, f'search for {query!r} found nothing'
+    href, text = hits[0]
+    page, _, anchor = href[len(base_url):].partition('#')
+    reference = {e['id'] for e in entries((site/page).read_text()).values()} if (site/page).is_file() else set()
+    shown = [(h[len(base_url):], t.split('\n')[0]) for h, t in hits[:5]]
+    assert page in learn_pages() and anchor not in reference and page != docs.API_HTML, \
+        f'search for {query!r}: the first hit is not a section of a Learn page: {shown}'
+    raw = [(h[len(base_url):], t) for h, t in hits if RAW_TEX.search(t)]
+    assert not raw, f'search for {query!r}: snippets with raw TeX: {raw[:3]}'
+
+
+def test_search_index_plain_text(site):
+    entries_ = json.loads((site/'search.json').read_text())
+    raw = [(e['href'], m.group(0)) for e in entries_ for k in ('title', 'section', 'text')
+           for m in [RAW_TEX.search(e.get(k) or '')] if m]
+    assert not raw, f'search.json: raw TeX in {len(raw)} entries (a snippet would show it): {raw[:8]}'
+
+
 @pytest.mark.parametrize('width', WIDTHS)
 @pytest.mark.parametrize('page', PAGES)
 def test_layout(visit, page, width):
@@ -359,6 +408,31 @@ def test_no_private_api(site, page):
 
 
 @pytest.mark.parametrize('page', PAGES)
+def test_no_nonetype(site, page):
+    bad = [n for n, e in entries((site/page).read_text()).items() if 'NoneType' in e['signature']]
+    assert not bad, f'{page}: signatures that show `NoneType` as a type (declare the type, say `Tensor|None`): {bad}'
+
+
+@pytest.mark.parametrize('page', PAGES)
+def test_source_folded_outside_learn(site, page):
+    "Exported source (nbdev's 'Exported source') is shown under its formula on Learn pages, folded elsewhere."
+    if page in learn_pages(): pytest.skip('a Learn page: the source stays under its formula')
+    opened = len(re.findall(r'<details open[^>]*class="code-fold"', (site/page).read_text()))
+    assert not opened, f'{page}: {opened} exported sources shown unfolded outside the Learn part'
+
+
+def test_api_index(site):
+    rows = re.findall(r'<tr>\s*<td><a href="([^"]+)"><code>(\w+)(?:\(\))?</code></a></td>\s*'
+                      r'<td><a href="[^"]*"><code>(\w+)</code></a></td>\s*<td>(.*?)</td>\s*</tr>',
+                      (site/docs.API_HTML).read_text(), re.S)
+    listed = {(mod, name) for _, name, mod, _ in rows}
+    want = {(m.__name__.rpartition('.')[2], n) for m in modules() for n in getattr(m, '__all__', [])}
+    assert listed == want, f'{docs.API_HTML}: missing {sorted(want - listed)}, not public {sorted(listed - want)}'
+    blank = sorted(f'{mod}.{name}' for _, name, mod, line in rows if not re.sub(r'<[^>]+>', '', line).strip())
+    assert not blank, f'{docs.API_HTML}: no one-line description (a docstring, or a comment on the constant): {blank}'
+
+
+@pytest.mark.parametrize('page', PAGES)
 def test_math(visit, page):
     f = visit(page)
     if page in NOTEBOOKS and has_math(NOTEBOOKS[page]):
@@ -375,6 +449,7 @@ def test_images(visit, page):
     f = visit(page)
     broken = [i['src'] for i in f['images'] if i['width'] == 0]
     assert not broken, f'{page}: images that did not load: {broken}'
+    assert not f['no_alt'], f'{page}: images without alt text (a plot: `#| fig-alt:` on its cell): {f["no_alt"]}'
     if page in NOTEBOOKS and NOTEBOOKS[page].stem in PLOT_NOTEBOOKS:
         assert any(i['output'] and i['width'] > 0 for i in f['images']), f'{page}: its notebook draws, but no plot is shown'
 
@@ -420,6 +495,31 @@ def test_sidebar(visit, base_url, page):
         rel = urlsplit(urldefrag(href)[0]).path.lstrip('/') or 'index.html'
         if href.startswith(base_url) and rel not in shown: shown.append(rel)
     assert shown == sidebar_pages(), f'{page}: the sidebar shows {shown}, nbs/sidebar.yml lists {sidebar_pages()}'
+    groups = [(name, [h[len(base_url):] for h in hrefs]) for name, hrefs in f['groups']]
+    assert groups == parts(), f'{page}: the sidebar groups {groups}; want {parts()}'
+
+
+def parts() -> list[tuple[str, list[str]]]:
+    "PARTS as pages, less the notebooks not in nbs/ yet."
+    return [(part, [page_of(NBS/f'{s}.ipynb') for s in stems if (NBS/f'{s}.ipynb').is_file()])
+            for part, stems in PARTS.items()]
+
+
+def test_parts_in_sidebar_yml():
+    in_yml = {}
+    for part, f in docs.sidebar_entries(NBS):
+        in_yml.setdefault(part, []).append(page_of(NBS/f) if f.endswith('.ipynb') else f)
+    got = [(part, pages) for part, pages in in_yml.items() if part]
+    assert got == parts(), f'nbs/sidebar.yml: parts {got}; want {parts()}'
+    assert sidebar_pages()[:2] == ['index.html', 'softmax.html'], f'the reading order starts {sidebar_pages()[:3]}'
+
+
+@pytest.mark.parametrize('page', [page_of(NBS/f'{s}.ipynb') for s in PARTS['Learn'] if (NBS/f'{s}.ipynb').is_file()])
+def test_learn_page_fits(visit, page):
+    lay = visit(page, 1280)['layout']
+    assert lay['height'] <= MAX_HEIGHT, f'{page}: {lay["height"]} px tall at 1280 px (a Learn page: ≤ {MAX_HEIGHT})'
+    n, some = len(lay['code_scroll']), lay['code_scroll'][:10]
+    assert not n, f'{page} at 1280 px: {n} code blocks scroll sideways (cell, width, longest line): {some}'
 
 
 @pytest.mark.parametrize('page', PAGES)

@@ -15,18 +15,33 @@ The notebooks are committed without outputs, so the site is built from executed 
    `output-file` that nbdev sets (00_checks.ipynb -> checks.html, the names _modidx links to), so for
    smalldocs each notebook in _proc/ is first renamed to it, and sidebar.yml and the notebooks'
    Markdown links are rewritten to match.
+   Before rendering, the site follows nbs/sidebar.yml's three parts (`sidebar_entries`): an entry whose notebook
+   is not in nbs/ (yet) is left out of the sidebar, the exported source on pages outside *Learn* is folded (on
+   Learn pages the code stays under its formula), and the API index (api.md, `write_api_index`) is written: every
+   name of every module's `__all__`, its module and its one line.
 3. The rendered site (_proc/_docs) is moved to _docs/ and finished (`finish`): the CDN files it names (KaTeX, the
    text font) are copied into _docs/site_libs/ (tools/cdn.py), links to the hosted site become relative, wide
-   tables get a scroll box of their own, and each page gets previous/next links in the sidebar's order.
+   tables get a scroll box of their own, each page gets previous/next links in the sidebar's order, and its top
+   sections under its own sidebar entry (`sidebar_toc`, for windows too narrow for the margin's "On this page").
+   The search index is written again from the finished pages (tools/search.py): the sections of Learn pages
+   first, reference entries last, the math as text rather than TeX.
 
 A cell that raises fails the build (unless it carries `#| error: true`), naming notebook and cell.
 """
-import functools, inspect, json, os, re, shutil, subprocess, sys, time
+import functools, importlib, inspect, json, os, re, shutil, subprocess, sys, time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cdn, search  # noqa: E402  (tools/: the CDN files, the search index)
+
 ROOT = Path(__file__).resolve().parent.parent
+SIDEBAR = 'sidebar.yml'
+API_PAGE = 'api.md'   # the API index: written by the build, listed in nbs/sidebar.yml
+LEARN = 'Learn'       # the part whose pages show the source under each formula; elsewhere it is folded
 WORKERS = int(os.environ.get('DOCS_WORKERS', min(2, os.cpu_count() or 1)))
 TIMES = ROOT/'.cache'/'docs-times.json'  # seconds per notebook last time: the longest start first
 
@@ -62,9 +77,15 @@ class ExecAll:
 
 # nbdev 2.4's show_doc puts docments as comments in the signature; the reference also shows a parameter table
 # under each entry that takes parameters: name, type, default and the docment (fastcore's `docments`).
+# fastcore writes a parameter without annotation as typed by its default, so `x=None` read `x:NoneType=None`: such a
+# parameter shows no type in the signature (as in the table), and a declared one (`Tensor|None`) shows as declared.
 PARAM_TABLES = r"""
-import inspect as _inspect, nbdev.showdoc as _sd
+import inspect as _inspect, nbdev.showdoc as _sd, fastcore.docments as _fd
 from fastcore.docments import docments as _docments
+def _fmt_param(self, nm, p, _fmt=_fd.DocmentText._fmt_param):
+    if p.get('anno') is type(None) and p.get('default') is None: p = {**p, 'anno': _fd.empty}
+    return _fmt(self, nm, p)
+_fd.DocmentText._fmt_param = _fmt_param
 def _params_table(sym):
     f = sym.fget if isinstance(sym, property) else sym
     try: sig = _inspect.signature(f)
@@ -99,12 +120,45 @@ def fix_show_doc(md: str, ns: dict) -> str:
     return re.sub(r'```python\ndef (\w+)\(', lambda m: f'```python\nclass {m[1]}(' if inspect.isclass(ns.get(m[1])) else m[0], md)
 
 
+def public_docs(lib: str) -> set[str]:
+    "The doc links (page#anchor) the reference has: each name of a module's `__all__`, and its classes' public members."
+    if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
+    out = set()
+    for mod_name, syms in importlib.import_module(f'{lib}._modidx').d['syms'].items():
+        public = getattr(importlib.import_module(mod_name), '__all__', [])
+        for key, (doc, *_) in syms.items():
+            name, _, member = key[len(mod_name) + 1:].partition('.')
+            if name in public and not member.startswith('_'): out.add(doc)
+    return out
+
+
+class PublicLinks:
+    "nbdev's `add_links` (a name in backticks links to its docs), less this library's names without a reference entry."
+    def __init__(self, lib: str):
+        from urllib.parse import urljoin
+        from nbdev.doclinks import NbdevLookup
+        self.nl, public = NbdevLookup(), public_docs(lib)
+        cfg = self.nl.entries.get(lib.replace('_', '-'), self.nl.entries.get(lib, {})).get('settings', {})
+        site = urljoin(cfg.get('doc_host', '') + '/', cfg.get('doc_baseurl', '')).rstrip('/') + '/'
+        def ours(v): return (v[0] if isinstance(v, tuple) else v or '').startswith(site)
+        def page(v): return (v[0] if isinstance(v, tuple) else v)[len(site):]
+        # An internal name (an `exporti` cell's) has no entry to link to: it stays code, not a link that leads nowhere.
+        self.nl.syms = {k: v for k, v in self.nl.syms.items() if not ours(v) or page(v) in public}
+
+    def __call__(self, cell):
+        if cell.cell_type == 'markdown': cell.source = self.nl.linkify(cell.source)
+        for o in cell.get('outputs', []):
+            if hasattr(o, 'data') and hasattr(o['data'], 'text/markdown'):
+                o.data['text/markdown'] = [self.nl.link_line(s) for s in o.data['text/markdown']]
+
+
 def process(src: Path, dst: Path, skip_flags) -> tuple[float, str]:
-    "Run nbdev's processors, with `ExecAll` in place of `exec_show_docs`, on `src`; write it to `dst`; seconds, output-file."
+    "Run nbdev's processors, with `ExecAll` for `exec_show_docs` and `PublicLinks` for `add_links`, on `src`; write `dst`."
     from fastcore.xtras import working_directory
     from execnb.nbio import read_nb, write_nb
+    from nbdev.config import get_config
     from nbdev.process import NBProcessor
-    from nbdev.processors import FilterDefaults, add_show_docs, exec_show_docs
+    from nbdev.processors import FilterDefaults, add_links, add_show_docs, exec_show_docs
     t0 = time.time()
     os.environ['IN_TEST'] = '1'
     nb = read_nb(src)
@@ -112,6 +166,7 @@ def process(src: Path, dst: Path, skip_flags) -> tuple[float, str]:
     procs.remove(exec_show_docs)
     # Run right after the show_doc cells are added, before the processors that edit sources and outputs.
     procs.insert(procs.index(add_show_docs) + 1, ExecAll(nb, src, skip_flags))
+    procs[procs.index(add_links)] = PublicLinks(get_config(path=ROOT).lib_name)
     with working_directory(src.parent): NBProcessor(nb=nb, procs=procs).process()
     dst.parent.mkdir(parents=True, exist_ok=True)
     write_nb(nb, dst)
@@ -174,6 +229,123 @@ def rename_to_output_files(proc: Path, out_files: dict) -> None:
             write_nb(nb, f)
 
 
+# ---------------------------------------------------------------- the three parts (nbs/sidebar.yml)
+
+def _section(it) -> str | None:
+    "The name of a sidebar entry that is a section (or part), else None."
+    if isinstance(it, dict) and ('section' in it or 'part' in it): return str(it.get('section') or it.get('part') or '')
+
+
+def _file(it) -> str | None:
+    "The file a sidebar entry names (a path, or a mapping's `href`/`file`); None for a section or a link elsewhere."
+    f = it if isinstance(it, str) else (it.get('href') or it.get('file')) if isinstance(it, dict) else None
+    return None if not f or _section(it) is not None or re.match(r'^[a-z]+:', str(f)) else str(f)
+
+
+def _exists(nbs: Path, f: str) -> bool: return f == API_PAGE or (nbs/f).is_file()
+
+
+def sidebar_entries(nbs: Path) -> list[tuple[str, str]]:
+    "[(part, file)] in nbs/sidebar.yml's order, part the top-level section ('' outside any); files not there left out."
+    out = []
+    def walk(items, part):
+        for it in items or []:
+            if (name := _section(it)) is not None: walk(it.get('contents'), part or name)
+            elif (f := _file(it)) and _exists(nbs, f): out.append((part, f))
+    side = yaml.safe_load((nbs/SIDEBAR).read_text())['website']['sidebar']
+    for s in (side if isinstance(side, list) else [side]): walk(s.get('contents'), '')
+    return out
+
+
+def site_parts(nbs: Path) -> dict[str, str]:
+    "{page: part} for the pages of the sidebar, in its order: nbs/01_softmax.ipynb -> softmax.html (its `output-file`)."
+    from nbdev.doclinks import _nbpath2html
+    def page(f): return (_nbpath2html(Path(f)) if f.endswith('.ipynb') else Path(f).with_suffix('.html')).as_posix()
+    return {page(f): part for part, f in sidebar_entries(nbs)}
+
+
+def prune_sidebar(proc: Path, nbs: Path) -> None:
+    "Leave out of `proc`'s sidebar.yml the entries whose file is not in `nbs` (a notebook still to come), saying which."
+    def keep(items):
+        out = []
+        for it in items or []:
+            if _section(it) is not None: out.append({**it, 'contents': keep(it.get('contents'))})
+            elif (f := _file(it)) is None or _exists(nbs, f): out.append(it)
+            else: print(f'docs: {SIDEBAR} names {f}, which is not in {nbs.name}/: left out of the sidebar', flush=True)
+        return out
+    cfg = yaml.safe_load((proc/SIDEBAR).read_text())
+    side = cfg['website']['sidebar']
+    for s in (side if isinstance(side, list) else [side]): s['contents'] = keep(s.get('contents'))
+    (proc/SIDEBAR).write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False))
+
+
+def fold_source(proc: Path, nbs: Path) -> None:
+    "Fold the exported source (nbdev's `code-fold: show`) on every page outside Learn: there the code is engineering."
+    from execnb.nbio import read_nb, write_nb
+    learn = {f for part, f in sidebar_entries(nbs) if part == LEARN}
+    for f in proc.glob('*.ipynb'):
+        if f.name in learn: continue
+        nb = read_nb(f)
+        for c in nb.cells:
+            if c.cell_type == 'code': c.source = re.sub(r'^#\|\s*code-fold:\s*show\s*$', '#| code-fold: true', c.source,
+                                                        flags=re.M)
+        write_nb(nb, f)
+
+
+# ---------------------------------------------------------------- the API index
+
+def _one_line(obj, name: str, src: str) -> str:
+    "A name's one line: its docstring's first line (not one Python wrote for it), else its assignment's comment."
+    if inspect.isfunction(obj) or inspect.isclass(obj):
+        doc = (inspect.getdoc(obj) or '').strip()
+        made = doc.startswith(f'{name}(') or doc == inspect.getdoc(type)   # a dataclass or namedtuple without its own
+        return '' if made or not doc else doc.splitlines()[0]
+    lines = src.splitlines()
+    for i, l in enumerate(lines):
+        if re.match(rf'{re.escape(name)}\s*(:[^=]*)?=', l):
+            if (m := re.search(r'#\s*(.+)$', l)): return m[1].strip()
+            above = []
+            for prev in reversed(lines[:i]):
+                if not prev.startswith('#') or prev.startswith('# %%'): break
+                above.insert(0, prev.lstrip('# ').strip())
+            return ' '.join(above)
+    return ''
+
+
+def api_rows(lib: str) -> list[dict]:
+    "One row per name of each module's `__all__` (modules as `_modidx` lists them): name, module, kind, href, line."
+    if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
+    syms, rows = importlib.import_module(f'{lib}._modidx').d['syms'], []
+    for mod_name, mod_syms in syms.items():
+        mod = importlib.import_module(mod_name)
+        page = next(iter(mod_syms.values()), [''])[0].partition('#')[0] if mod_syms else ''
+        src = inspect.getsource(mod)
+        for name in getattr(mod, '__all__', []):
+            obj = getattr(mod, name, None)
+            kind = 'class' if inspect.isclass(obj) else 'function' if callable(obj) else 'constant'
+            href = syms[mod_name].get(f'{mod_name}.{name}', [page])[0]
+            rows.append(dict(name=name, module=mod_name, page=page, kind=kind, href=href,
+                             line=_one_line(obj, name, src)))
+    return rows
+
+
+def write_api_index(proc: Path, lib: str) -> list[dict]:
+    "Write `proc`/api.md, the API index: one table of every public name (alphabetical), its module and its one line."
+    import html
+    rows = sorted(api_rows(lib), key=lambda r: (r['name'].lower(), r['module']))
+    def code(s): return re.sub(r'`([^`]+)`', r'<code>\1</code>', html.escape(s, quote=False))
+    trs = [f"<tr><td><a href=\"{r['href']}\"><code>{r['name']}{'()' * (r['kind'] == 'function')}</code></a></td>"
+           f"<td><a href=\"{r['page']}\"><code>{r['module'].rpartition('.')[2]}</code></a></td>"
+           f"<td>{code(r['line'])}</td></tr>" for r in rows]
+    md = ['---', 'title: API index',
+          f'description: "Every public name of {lib}: {len(rows)} functions, classes and constants, each with its '
+          'module and one line; the name links to its entry in the reference."', '---', '',
+          '<table class="table api-index"><thead><tr><th>Name</th><th>Module</th><th>What it is</th></tr></thead>',
+          '<tbody>', *trs, '</tbody></table>']
+    (proc/API_PAGE).write_text('\n'.join(md) + '\n')
+    return rows
+
+
 def render(proc: Path, doc_path: Path, out_files: dict) -> None:
     "Render `proc` with Quarto if there is one, else smalldocs, and move the site to `doc_path`."
     if shutil.which('quarto'): cmd = ['quarto', 'render', '--no-cache']
@@ -184,6 +356,10 @@ def render(proc: Path, doc_path: Path, out_files: dict) -> None:
     subprocess.run(cmd, cwd=proc, check=True)
     shutil.rmtree(doc_path, ignore_errors=True)
     shutil.move(proc/doc_path.name, doc_path)
+
+
+API_HTML = Path(API_PAGE).with_suffix('.html').as_posix()
+ENTRY = search.ENTRY   # a show_doc entry as the page has it
 
 
 SCROLL_TABLE = re.compile(r'(?<!<div class="table-scroll">)(<table\b.*?</table>)', re.S)
@@ -203,12 +379,28 @@ SCROLLBARS_JS = """(() => {
 """
 
 
-def finish(site: Path, site_url: str) -> None:
-    "Make `site` self-contained and readable offline: CDN files local, site links relative, tables in scroll boxes, previous/next links."
-    import cdn
+TOC = re.compile(r'<nav id="TOC"[^>]*>.*?<ul>(.*?)</ul></nav>', re.S)
+ACTIVE = re.compile(r'(<a href="[^"]*" class="sidebar-item-text sidebar-link active"[^>]*>.*?</a></div>)', re.S)
+
+
+def sidebar_toc(html: str) -> str:
+    "Copy the page's top sections from its 'On this page' (in the margin, shown from 1500 px) under its sidebar entry."
+    toc, active = TOC.search(html), ACTIVE.search(html)
+    if not toc or not active or 'class="sd-page-toc"' in html: return html
+    items, n = toc[1], 1
+    while n: items, n = re.subn(r'<ul>(?:(?!<ul>).)*?</ul>', '', items, flags=re.S)   # the top level only
+    items = re.sub(r'\s(?:id|class|data-scroll-target)="[^"]*"', '', items)   # no second copy of an id
+    if '<li>' not in items: return html
+    nav = f'<nav class="sd-page-toc" aria-label="On this page"><ul>{items}</ul></nav>'
+    return html[:active.end()] + nav + html[active.end():]
+
+
+def finish(site: Path, site_url: str, parts: dict[str, str] | None = None) -> None:
+    "Make `site` self-contained and readable offline, with previous/next links and ranked search; parts: {page: part}."
     cdn.vendor(site)
     site_url = site_url.rstrip('/') + '/'
     (site/'site_libs'/'scrollbars.js').write_text(SCROLLBARS_JS)
+    search.write_search(site, parts or {}, LEARN, (API_HTML,))
     for f in site.rglob('*.html'):
         rel = f.relative_to(site)
         if rel.parts[0] in ('site_libs', '_screenshots'): continue
@@ -218,7 +410,11 @@ def finish(site: Path, site_url: str) -> None:
             html = re.sub(r'href="' + re.escape(site_url) + r'([^"]*)"', lambda m: f'href="{up}{m[1] or "index.html"}"', html)
         if 'scrollbars.js' not in html:
             html = html.replace('</head>', f'<script src="{up}site_libs/scrollbars.js"></script></head>', 1)
+        if 'search-rank.js' not in html:   # after Fuse, before the deferred script that searches with it
+            html = re.sub(r'(<script src="[^"]*fuse\.min\.js"></script>)',
+                          rf'\1<script src="{up}site_libs/search-rank.js"></script>', html, count=1)
         html = SCROLL_TABLE.sub(r'<div class="table-scroll">\1</div>', html)
+        html = sidebar_toc(html)
         pages = list(dict.fromkeys(SIDEBAR_LINK.findall(html)))
         here = [i for i, (href, _) in enumerate(pages) if (f.parent/href).resolve() == f.resolve()]
         if here and 'class="page-nav"' not in html:
@@ -234,10 +430,13 @@ def main():
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2'); os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '0')
     cfg = get_config(path=ROOT)
     t0 = time.time()
-    out_files = build_proc(cfg.nbs_path, cfg.config_path/'_proc', cfg.get('tst_flags', '').split())
-    render(cfg.config_path/'_proc', cfg.doc_path, out_files)
-    sys.path.insert(0, str(ROOT/'tools'))
-    finish(cfg.doc_path, cfg.get('doc_host', '') + cfg.get('doc_baseurl', ''))
+    nbs, proc = cfg.nbs_path, cfg.config_path/'_proc'
+    out_files = build_proc(nbs, proc, cfg.get('tst_flags', '').split())
+    prune_sidebar(proc, nbs)
+    fold_source(proc, nbs)
+    write_api_index(proc, cfg.lib_name)
+    render(proc, cfg.doc_path, out_files)
+    finish(cfg.doc_path, cfg.get('doc_host', '') + cfg.get('doc_baseurl', ''), site_parts(nbs))
     print(f'docs: wrote {cfg.doc_path.relative_to(ROOT)}/ in {time.time() - t0:.0f}s')
 
 
