@@ -51,7 +51,7 @@ def peak_memory(fn,  # called with no arguments
     return result, max(_status_bytes('VmHWM') - start, 0)
 
 # %% ../nbs/07_benchmarks.ipynb #9ff79f2b
-CONTENDERS = ('closed', 'fused', 'blockdiag', 'kronecker', 'torch', 'keras')
+CONTENDERS = ('closed', 'fused', 'blockdiag', 'kronecker', 'torch', 'keras')   # what `bench` times
 FLOOR = 'read X'   # not a contender: one read of X (its sum), timed in the same rounds: the memory floor of an epoch
 
 # %% ../nbs/07_benchmarks.ipynb #6fbcf8f4

@@ -62,7 +62,7 @@ EPILOG = '''exit status:
   143  interrupted by SIGTERM; likewise'''
 
 # %% ../nbs/06_cli.ipynb #f76953c4
-EXIT_CODES = dict(ok=0, failed=1, usage=2, SIGINT=128 + signal.SIGINT, SIGTERM=128 + signal.SIGTERM)
+EXIT_CODES = dict(ok=0, failed=1, usage=2, SIGINT=128 + signal.SIGINT, SIGTERM=128 + signal.SIGTERM)   # the statuses
 
 # %% ../nbs/06_cli.ipynb #b36e5d57
 class _Help(argparse.HelpFormatter):

@@ -193,8 +193,8 @@ def sklearn_parity(init:SoftmaxClassifier,  # gives the shape and dtype (the fit
     return row
 
 # %% ../nbs/05_compare.ipynb #15051787
-FRAMEWORKS = ('keras', 'torch', 'sklearn')
-TOLERANCES = dict(keras=1e-12, torch=1e-12, sklearn=SKLEARN_TOLERANCES)
+FRAMEWORKS = ('keras', 'torch', 'sklearn')   # what `compare` can compare with
+TOLERANCES = dict(keras=1e-12, torch=1e-12, sklearn=SKLEARN_TOLERANCES)   # relative error allowed, per framework
 _LABELS = {**{k: v[0] for k, v in GD_CHECKS.items()},
            'proba_err': 'probabilities at the optimum', 'w_opt_err': 'W at the optimum',
            'b_opt_err': 'b − mean(b) at the optimum',

@@ -48,7 +48,7 @@ def make_dataset(n_samples:int=100,   # M, training and validation rows together
     return _split(x, labels, n_classes, valid_size)
 
 # %% ../nbs/00_data.ipynb #752c8519
-DATASETS = ('synthetic', 'iris', 'wine', 'digits')
+DATASETS = ('synthetic', 'iris', 'wine', 'digits')   # the built-in data sets
 
 def _standardise(ds:Dataset) -> Dataset:
     "Scale features to mean 0 and standard deviation 1 with training statistics (constant features stay 0)."

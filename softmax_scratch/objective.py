@@ -29,7 +29,7 @@ class Strategy:
     chunked:bool=True          # `loss_and_grads` cuts the rows into cache-sized chunks for it
     weighted:bool=True         # takes row weights
 
-STRATEGIES = {
+STRATEGIES = {   # name -> Strategy: every way to the loss and its gradients
     'kronecker': Strategy(grad_kronecker_chunked, chunked=False),      # it cuts rows for its Jacobians itself
     'blockdiag': Strategy(grad_blockdiag, partial(grad_inplace, delta=blockdiag_delta),
                           partial(inplace_sgd_epoch, delta=blockdiag_delta)),

@@ -16,7 +16,7 @@ from .classifier import SoftmaxClassifier
 from .bench import machine
 
 # %% ../nbs/07b_optimum.ipynb #86cd4220
-OPTIMUM_PROBLEMS = ('digits', 'synthetic', 'synthetic standardised')
+OPTIMUM_PROBLEMS = ('digits', 'synthetic', 'synthetic standardised')   # the problems `optimum` times
 
 # %% ../nbs/07b_optimum.ipynb #18841923
 def optimum_problem(name:str,          # one of OPTIMUM_PROBLEMS

@@ -50,7 +50,7 @@ def newton_cg(model, x, y, lr, strategy, l2=0., tol=0., sample_weight=None, redu
     "One truncated Newton step: conjugate gradients on Hessian-vector products (`newton_step(hessian_free=True)`)."
     return newton_step(x, y, model.w, model.b, l2, tol, sample_weight, reduce, hessian_free=True)
 
-SOLVERS = {'sgd': Solver(sgd, whole_epochs=True),
+SOLVERS = {'sgd': Solver(sgd, whole_epochs=True),   # name -> Solver: every update rule of `fit`
            'newton': Solver(newton, counts='iterations'),
            'newton-cg': Solver(newton_cg, counts='iterations')}
 
