@@ -80,7 +80,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y: expected samples of at least 2 classes, got one class only ({encoder.classes_[0]!r})"
                              + (" among the rows of positive sample_weight" if s is not None else ''))
         (M, N), Q = X.shape, len(encoder.classes_)
-        lam = 1 / (self.C * (M if s is None else s.sum().item()))
+        mass = M if s is None else s.sum().item()
+        lam = 1 / (self.C * mass)
+        if not (lam < float('inf')):                                         # C·Σs underflows: λ would be inf
+            raise ValueError(f"C: λ = 1/(C·Σs) overflows with C = {self.C!r} and Σs = {mass!r} (the weights' sum);"
+                             " expected a larger C" + (" or larger sample weights" if s is not None else ''))
         model = SoftmaxClassifier(N, Q, seed=0, dtype=dtype).set_params(torch.zeros(N, Q), torch.zeros(Q))
         shuffle = args['batch_size'] is not None                            # minibatches are shuffled
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max)) if shuffle else None

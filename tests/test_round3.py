@@ -144,3 +144,11 @@ def test_train_refuses_what_the_solver_does_not_take(argv, why, capsys):
     assert main(['train', *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and why in err[0], err
+
+
+@pytest.mark.parametrize('C, weights', [(1e-320, None), (1.0, 1e-320)])
+def test_a_penalty_that_overflows_names_C_not_l2(C, weights):
+    from softmax_scratch.estimator import SoftmaxRegression
+    s = None if weights is None else np.full(len(X), weights)
+    with pytest.raises(ValueError, match=r'C: λ = 1/\(C·Σs\) overflows'):
+        SoftmaxRegression(C=C).fit(X.numpy(), Y.argmax(1).numpy(), sample_weight=s)
