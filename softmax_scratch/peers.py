@@ -17,7 +17,7 @@ from .classifier import SoftmaxClassifier
 from .bench import machine, paired_ratio
 
 # %% ../nbs/07c_peers.ipynb #b934a9c0
-PEERS = ('fused', 'fused loop', 'closed', 'autograd', 'torch.compile', 'sklearn')
+PEERS = ('fused', 'fused loop', 'closed', 'autograd', 'torch.compile', 'sklearn')   # the contenders
 PEER = 'sklearn'   # the compiled peer every contender is measured against (× sklearn)
 
 # %% ../nbs/07c_peers.ipynb #2bffe740
