@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['COV_TYPES', 'ROWS_PER_COEFFICIENT', 'observed_information', 'class_contrasts', 'score_products', 'covariance',
-           'separated_rows', 'check_identified', 'Summary', 'summary']
+           'separated_rows', 'check_identified', 'WaldTable', 'summary']
 
 # %% ../nbs/04h_inference.ipynb #bffab35f
 import html, math, numbers, warnings
@@ -170,7 +170,7 @@ def check_identified(x,  # features X, (M,N)
 # %% ../nbs/04h_inference.ipynb #645c5578
 def _cell(v:float, digits:int=4) -> str: return f"{v:.{digits}g}"
 
-class Summary:
+class WaldTable:
     "Wald inference for the identified coefficients of a fitted softmax model: a table (HTML, text, dict, DataFrame)."
     def __init__(self,
                  params,  # the identified coefficients ΘC, (N+1,K): the features' rows, then the intercept's
@@ -207,7 +207,7 @@ class Summary:
     def to_frame(self):
         "The table as a pandas DataFrame indexed by (class, feature); pandas is needed."
         try: import pandas as pd
-        except ImportError: raise ImportError("Summary.to_frame needs pandas: pip install pandas") from None
+        except ImportError: raise ImportError("WaldTable.to_frame needs pandas: pip install pandas") from None
         return pd.DataFrame(self.to_dict()).set_index(['class', 'feature'])
 
     @property
@@ -292,7 +292,7 @@ def summary(model,   # a fitted SoftmaxClassifier
             min_rows:float=ROWS_PER_COEFFICIENT,  # warn below this many rows of the rarest class per coefficient
             feature_names=None,  # N names; None: x0, x1, …
             class_names=None,    # Q names; None: 0, 1, …
-           ) -> Summary:
+           ) -> WaldTable:
     "Standard errors, z, p-values and (1 − α) intervals for the identified coefficients of `model` fitted to (x, y)."
     x, y, w, b = (t.to(torch.float64) for t in (x, y, model.w, model.b))
     if l2 == 0: check_identified(x, y)
@@ -304,5 +304,6 @@ def summary(model,   # a fitted SoftmaxClassifier
              "centred (sum-to-zero) coefficients")
     about += ", covariance " + ('the inverse information' if cov_type == 'nonrobust' else 'the sandwich (HC0)')
     if l2: about += f"; penalised, λ = {l2:g}: shrunk estimates, not confidence intervals"
-    return Summary(params.cpu(), cov.cpu(), alpha, feature_names + ['intercept'], [class_names[q] for q in kept], about,
+    return WaldTable(params.cpu(), cov.cpu(), alpha, feature_names + ['intercept'], [class_names[q] for q in kept],
+                     about,
                    -len(x) * (L - l2 / 2 * sq_norm(w).item()), len(x))

@@ -9,7 +9,7 @@ import torch
 
 from softmax_scratch.classifier import SoftmaxClassifier
 from softmax_scratch.data import make_dataset, load_dataset
-from softmax_scratch.inference import (summary, Summary, covariance, class_contrasts, separated_rows, check_identified,
+from softmax_scratch.inference import (summary, WaldTable, covariance, class_contrasts, separated_rows, check_identified,
                                        observed_information, score_products, COV_TYPES)
 from softmax_scratch.checks import rel_err
 from softmax_scratch.newton import augment
