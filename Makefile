@@ -30,13 +30,15 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/softmax-scratch compare
 
-# The quick checks first (the docs build reads what they check), then the docs build (two notebooks at a time: this
-# machine's cores), then the pytest files beside the browser checks (which leave most of a core idle); each prints its
-# output when it ends. nbdev's own doc processing of every notebook (check-nbdev, minutes) is a target of its own.
+# The quick checks first (the docs build reads what they check), then the pytest files beside the docs build (two
+# notebooks at a time), then the browser checks of the built site; each prints its output when it ends. The pytest
+# files wait on child processes much of the time, so they fill what the build leaves idle; every library thread pool
+# gets one core (OMP_NUM_THREADS=1; a notebook or test that sets threads itself still does), since spinning pools that
+# each take both cores run everything several times slower. nbdev's own doc processing of every notebook
+# (check-nbdev, minutes) is a target of its own.
 test: $(STAMP)
 	@$(MAKE) --no-print-directory check-export check-clean check-readme check-dist check-lines
-	@$(MAKE) --no-print-directory docs
-	@$(MAKE) --no-print-directory -j2 --output-sync=target tests docs-test
+	@OMP_NUM_THREADS=1 $(MAKE) --no-print-directory -j2 --output-sync=target tests docs-test
 
 # The library is generated from the notebooks: exporting again must change nothing.
 check-export: $(STAMP)

@@ -296,7 +296,7 @@ def visit(browser, base_url):
         page.on('requestfailed', lambda r: r.url.startswith(base_url) and f['failed'].append(f'{r.url} ({r.failure})'))
         page.on('response', lambda r: r.status >= 400 and f['http_errors'].append(f'{r.url} ({r.status})'))
         page.on('pageerror', lambda e: f['js_errors'].append(str(e)))
-        resp = page.goto(base_url + name, wait_until='networkidle')
+        resp = page.goto(base_url + name, wait_until='load')   # then JS_FACTS waits for images and fonts
         f['status'] = resp.status if resp else None
         f.update(page.evaluate(JS_FACTS))
         f['layout'] = page.evaluate(JS_LAYOUT)

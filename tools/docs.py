@@ -160,17 +160,40 @@ def process(src: Path, dst: Path, skip_flags) -> tuple[float, str]:
     from nbdev.process import NBProcessor
     from nbdev.processors import FilterDefaults, add_links, add_show_docs, exec_show_docs
     t0 = time.time()
+    main = sys.modules['__main__']   # IPython's shell replaces it; the worker finds its next task there
     os.environ['IN_TEST'] = '1'
+    # The workers share the cores: each notebook's BLAS/OpenMP/TensorFlow pools get its share (spinning pools that
+    # each take every core run both notebooks several times slower). Cells that set threads themselves still may.
+    share = max(1, (os.cpu_count() or 1) // WORKERS)
+    for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'TF_NUM_INTRAOP_THREADS'):
+        os.environ.setdefault(v, str(share))
+    fresh_state(share)
     nb = read_nb(src)
     procs = list(FilterDefaults().procs())
     procs.remove(exec_show_docs)
     # Run right after the show_doc cells are added, before the processors that edit sources and outputs.
     procs.insert(procs.index(add_show_docs) + 1, ExecAll(nb, src, skip_flags))
     procs[procs.index(add_links)] = PublicLinks(get_config(path=ROOT).lib_name)
-    with working_directory(src.parent): NBProcessor(nb=nb, procs=procs).process()
+    try:
+        with working_directory(src.parent): NBProcessor(nb=nb, procs=procs).process()
+    finally: sys.modules['__main__'] = main
     dst.parent.mkdir(parents=True, exist_ok=True)
     write_nb(nb, dst)
     return time.time() - t0, nb.frontmatter_.get('output-file', '')
+
+
+def fresh_state(threads: int) -> None:
+    """What a notebook may change and a fresh process would not carry over: the worker runs one notebook after another
+    (as `nbdev_test`'s do; a process per notebook paid the imports of torch and TensorFlow 25 times)."""
+    import warnings
+    warnings.resetwarnings()
+    if 'torch' in sys.modules:
+        import torch
+        torch.seed(); torch.set_default_dtype(torch.float32); torch.set_num_threads(threads)
+    if 'numpy' in sys.modules:
+        import numpy as np
+        np.seterr(divide='warn', over='warn', under='ignore', invalid='warn'); np.random.seed(None)
+    if 'matplotlib.pyplot' in sys.modules: sys.modules['matplotlib.pyplot'].close('all')
 
 
 def build_proc(nbs: Path, proc: Path, skip_flags) -> dict:
@@ -191,8 +214,8 @@ def build_proc(nbs: Path, proc: Path, skip_flags) -> dict:
     # Longest first (last run's times; else about 1 s per KB of notebook), so no long one starts last.
     times = json.loads(TIMES.read_text()) if TIMES.is_file() else {}
     notebooks.sort(key=lambda f: -times.get(f.name, f.stat().st_size / 1000))
-    # A fresh process per notebook (as nbdev_test), two at a time on this 2-core machine.
-    with ProcessPoolExecutor(WORKERS, mp_context=get_context('spawn'), max_tasks_per_child=1) as ex:
+    # Two worker processes on this 2-core machine, each running notebook after notebook (`fresh_state` between them).
+    with ProcessPoolExecutor(WORKERS, mp_context=get_context('spawn')) as ex:
         futs = {ex.submit(process, f, proc/f.relative_to(nbs), skip_flags): f for f in notebooks}
         for fut in as_completed(futs):
             f = futs[fut]
