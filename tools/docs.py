@@ -44,6 +44,7 @@ API_PAGE = 'api.md'   # the API index: written by the build, listed in nbs/sideb
 LEARN = 'Learn'       # the part whose pages show the source under each formula; elsewhere it is folded
 WORKERS = int(os.environ.get('DOCS_WORKERS', min(2, os.cpu_count() or 1)))
 TIMES = ROOT/'.cache'/'docs-times.json'  # seconds per notebook last time: the longest start first
+FIRST_TIMES = ROOT/'tools'/'docs-times.json'  # ... on a fresh clone: seconds measured on one (committed)
 
 
 class ExecAll:
@@ -212,7 +213,8 @@ def build_proc(nbs: Path, proc: Path, skip_flags) -> dict:
         shutil.copy2(f, proc/rel)
     failed, out_files = [], {}
     # Longest first (last run's times; else about 1 s per KB of notebook), so no long one starts last.
-    times = json.loads(TIMES.read_text()) if TIMES.is_file() else {}
+    known = next((f for f in (TIMES, FIRST_TIMES) if f.is_file()), None)
+    times = json.loads(known.read_text()) if known else {}
     notebooks.sort(key=lambda f: -times.get(f.name, f.stat().st_size / 1000))
     # Two worker processes on this 2-core machine, each running notebook after notebook (`fresh_state` between them).
     with ProcessPoolExecutor(WORKERS, mp_context=get_context('spawn')) as ex:
