@@ -16,6 +16,7 @@ from .linear import linear, linear_vjp
 from .gradients import BATCH, row_chunks, weights_of_mean, sq_norm
 from .inplace import chunk_rows
 from .objective import loss_and_grads, batch_mean
+from .fused import hvp_fused, require_compiler
 
 # %% ../nbs/04b_newton.ipynb #bede405a
 def augment(x):  # features X, (M,N)
@@ -159,7 +160,7 @@ def newton_direction(x, y, w, b, g,   # the batch, Θ = [W; bᵀ] and ∇L (N+1,
 
 # %% ../nbs/04b_newton.ipynb #0b7bbba4
 @checks(**BATCH, l2=positive(allow_zero=True), tol=positive(allow_zero=True), sample_weight=row_weights(),
-        hessian_free=lambda v, name, call: check_bool(v, name))
+        hessian_free=lambda v, name, call: check_bool(v, name), fused=lambda v, name, call: check_bool(v, name))
 def newton_step(x,  # features X, (M,N)
                 y,  # labels Y, (M,Q)
                 w,  # weights W, (N,Q)
@@ -169,13 +170,17 @@ def newton_step(x,  # features X, (M,N)
                 sample_weight=None,  # s (M,) ≥ 0: the weighted mean Σ r_p ℓ_p, r = s/Σs; None: 1/M
                 reduce=None,  # sums over the processes sharing the batch (`batch_mean`); None: alone
                 hessian_free:bool=False,  # conjugate gradients on Hessian-vector products (`newton_cg_direction`)
+                fused:bool=False,  # with hessian_free: each product in one compiled pass (`hvp_fused`, a C++ compiler)
                ) -> tuple:  # (L before the step, new W, new b, {objective, grad_norm, step; cg: products Hv})
     "One damped Newton step: (H + P)d = ∇L on the complement of the null space, then t = 1, ½, ¼, … (Armijo)."
+    if fused and not hessian_free: raise ValueError("fused: the compiled product serves hessian_free=True; got "
+                                                    "fused=True with hessian_free=False")
+    if fused: require_compiler('fused')
     L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, sample_weight, reduce)
     g = torch.cat([dw, db[None]])                                                 # ∇L, shaped like Θ (N+1,Q)
     record = dict(objective=L.item(), grad_norm=g.abs().max().item(), step=0., **({'cg': 0} if hessian_free else {}))
     if record['grad_norm'] <= tol: return L, w, b, record                         # converged: no Hessian, no step
-    if hessian_free: d, record['cg'] = newton_cg_direction(x, w, b, g, l2, tol, sample_weight, reduce)
+    if hessian_free: d, record['cg'] = newton_cg_direction(x, w, b, g, l2, tol, sample_weight, reduce, fused)
     else: d = newton_direction(x, y, w, b, g, l2, sample_weight, reduce)
     w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, sample_weight, reduce)
     return L, w, b, record
@@ -203,9 +208,11 @@ def conjugate_gradient(hv,             # v -> Hv for a symmetric positive semide
 def newton_cg_direction(x, w, b,   # the batch's features and Θ = [W; bᵀ], checked
                         g,         # ∇L at Θ, (N+1,Q)
                         l2:float, tol:float, sample_weight=None, reduce=None,   # as for `newton_step`
+                        fused:bool=False,  # each product Hv by `hvp_fused` (compiled) instead of `hessian_product`
                        ) -> tuple:  # (d ≈ H⁻¹∇L, products Hv used)
     "The Newton direction by CG on Hessian-vector products, to ‖∇L − Hd‖ ≤ max(η‖∇L‖, tol/2), η = min(½, √‖∇L‖)."
     probs, norm = softmax(linear(x, w, b)), g.norm().item()                      # Σ at Θ, for every product Hv
     eta = min(0.5, math.sqrt(norm))                                               # the forcing term
-    hv = lambda v: hessian_product(x, probs, v, l2, sample_weight, reduce)
+    product = hvp_fused if fused else hessian_product                             # the same arguments, the same HV
+    hv = lambda v: product(x, probs, v, l2, sample_weight, reduce)
     return conjugate_gradient(hv, g, max(eta * norm, tol / 2), g.numel())

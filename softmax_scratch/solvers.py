@@ -47,8 +47,9 @@ def newton(model, x, y, lr, strategy, l2=0., tol=0., sample_weight=None, reduce=
     return newton_step(x, y, model.w, model.b, l2, tol, sample_weight, reduce)
 
 def newton_cg(model, x, y, lr, strategy, l2=0., tol=0., sample_weight=None, reduce=None):
-    "One truncated Newton step: conjugate gradients on Hessian-vector products (`newton_step(hessian_free=True)`)."
-    return newton_step(x, y, model.w, model.b, l2, tol, sample_weight, reduce, hessian_free=True)
+    "One truncated Newton step (`newton_step(hessian_free=True)`); a compiled strategy compiles the products too."
+    fused = STRATEGIES[strategy].compiled                                         # 'fused': `hvp_fused`
+    return newton_step(x, y, model.w, model.b, l2, tol, sample_weight, reduce, hessian_free=True, fused=fused)
 
 SOLVERS = {'sgd': Solver(sgd, whole_epochs=True),   # name -> Solver: every update rule of `fit`
            'newton': Solver(newton, counts='iterations'),

@@ -77,3 +77,21 @@ def test_conjugate_gradients_reach_the_same_direction():
     assert abs(k - k_ref) <= 1                                  # rounding may move the stop by one product
     for e in (d, d_ref): assert (g - hv(e)).norm() <= atol      # both solve Hd = g to the tolerance
     check_close(d, d_ref, 1e-6, 'the CG direction')
+
+
+@pytest.mark.parametrize('weighted', [False, True])
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
+def test_newton_cg_steps_with_the_compiled_products(weighted, dtype):
+    "newton_step(hessian_free=True, fused=True): the step of the uncompiled products, row weights and float32 too."
+    from softmax_scratch.newton import newton_step
+    from softmax_scratch.validate import one_hot
+    x, w, b, _, s = problem(120, 6, 4, 7, dtype)
+    y = one_hot(torch.randint(4, (120,), generator=torch.Generator().manual_seed(1)), 4).to(dtype)
+    s = s if weighted else None
+    tol = 1e-10 if dtype == torch.float64 else 1e-4
+    for _ in range(3):                                        # three steps from a random start, each compared
+        L0, w0, b0, r0 = newton_step(x, y, w, b, 0.01, 0., s, hessian_free=True)
+        L1, w1, b1, r1 = newton_step(x, y, w, b, 0.01, 0., s, hessian_free=True, fused=True)
+        assert L0 == L1 and r0['step'] == r1['step'] and abs(r0['cg'] - r1['cg']) <= 1, (r0, r1)
+        check_close(w1, w0, tol, 'W'); check_close(b1, b0, tol, 'b')
+        w, b = w0, b0
