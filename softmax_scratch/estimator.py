@@ -24,6 +24,7 @@ from .classifier import SoftmaxClassifier, patch_to
 from .objective import strategy_spec
 from .solvers import SOLVERS, solver_arguments
 from .training import progress_bar
+from .inference import summary as wald_summary
 
 # %% ../nbs/05b_estimator.ipynb #e5b00015
 class SoftmaxRegression(ClassifierMixin, BaseEstimator):
@@ -364,3 +365,33 @@ def _logits(self, X) -> torch.Tensor:
     "The logits Z (M,Q) of `decision_function`; with two classes [0, z], whose softmax is [1 − σ(z), σ(z)]."
     z = self.decision_function(X)
     return torch.from_numpy(np.ascontiguousarray(np.stack([np.zeros_like(z), z], 1) if z.ndim == 1 else z))
+
+# %% ../nbs/05b_estimator.ipynb #fe42bca4
+@patch_to(SoftmaxRegression)
+def summary(self,
+            X,                 # the features it was fitted to (M,N), dense
+            y,                 # their labels, values of `classes_`
+            alpha:float=0.05,  # the intervals have level 1 − α
+            reference=0,       # the index of the reference class in `classes_`; None: sum-to-zero coefficients
+            cov_type:str='nonrobust',  # 'nonrobust' (the inverse information) or 'HC0' (the sandwich)
+            tol:float=1e-6,    # the largest gradient entry accepted as the optimum
+           ) -> 'WaldTable':
+    "The Wald table of the fitted coefficients on (X, y), as `inference.summary` (names from `feature_names_in_`)."
+    check_is_fitted(self)
+    if not self.fit_intercept: raise ValueError("fit_intercept: summary() needs the intercept; got fit_intercept=False")
+    if not np.isfinite(self.intercept_).all():
+        raise ValueError(f"y: summary() needs every class of classes_ in the fit; classes "
+                         f"{list(self.classes_[~np.isfinite(self.intercept_)])} had no rows of positive weight")
+    X = validate_data(self, X, reset=False, dtype=np.float64)
+    y = np.asarray(y)
+    if y.shape != (len(X),) or not np.isin(y, self.classes_).all():
+        raise ValueError(f"y: expected {len(X)} labels among classes_ {list(self.classes_)}, got {y.shape} "
+                         f"with {sorted(set(np.unique(y)) - set(self.classes_))[:5]} unknown")
+    W, b = self.coef_.T.astype(np.float64), self.intercept_.astype(np.float64)
+    if len(self.classes_) == 2: W, b = np.hstack([-W, W]) / 2, np.r_[-b, b] / 2       # v = w₁ − w₀, split evenly
+    model = SoftmaxClassifier(*W.shape, dtype=torch.float64).set_params(torch.from_numpy(W), torch.from_numpy(b))
+    names = list(getattr(self, 'feature_names_in_', [f'x{j}' for j in range(X.shape[1])]))
+    l2 = 0. if self.C == math.inf else 1 / (self.C * len(X))
+    x, yi = torch.tensor(np.ascontiguousarray(X)), torch.from_numpy(np.searchsorted(self.classes_, y))
+    return wald_summary(model, x, yi, alpha, reference, cov_type, l2, tol, feature_names=names,
+                        class_names=[str(c) for c in self.classes_])
