@@ -131,7 +131,8 @@ screenshots: $(STAMP) $(DOCS_STAMP)
 # The benchmark page's recorded run (minutes; run it on a quiet machine, then commit nbs/bench/).
 bench: $(STAMP)
 	@mkdir -p nbs/bench
-	$(BIN)/softmax-scratch bench --json nbs/bench/bench.json --growth nbs/bench/growth.json --optimum nbs/bench/optimum.json
+	$(BIN)/softmax-scratch bench --json nbs/bench/bench.json --growth nbs/bench/growth.json --optimum nbs/bench/optimum.json \
+	  --peers nbs/bench/peers.json
 
 # The wheel from check-dist in a fresh venv with its requirements and no extras (the plain `pip install`), and README.md's
 # Python code run there, outside the checkout (tests/readme_code.py). Minutes: the requirements come from the registry.

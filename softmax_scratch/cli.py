@@ -29,22 +29,14 @@ _positive_float = _typed(float, _check('v'), 'a number > 0')
 _positive_int = _typed(int, _check('v', integer=True), 'an integer ≥ 1')
 _seed = _typed(int, _check('seed'), 'an integer in 0..2**32-1')
 
-def _at_least_two(text:str) -> int:
-    "argparse type: an integer ≥ 2 (a number of classes)."
-    v = _positive_int(text)
-    if v < 2: raise argparse.ArgumentTypeError(f"expected an integer ≥ 2, got {text!r}")
-    return v
+_at_least_two = _typed(int, lambda v: _check('v', integer=True)(v - 1) + 1, 'an integer ≥ 2')   # a number of classes
 
 def _inverse_penalty(text:str) -> float:
     "argparse type of --C: a number > 0, or inf (no penalty)."
     return math.inf if text.strip().lower() in ('inf', '+inf', 'infinity') else _positive_float(text)
 
-def _batch_size(text:str):
-    "argparse type: 'full' (None) or an integer ≥ 1."
-    if text == 'full': return None
-    try: return _positive_int(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"expected 'full' or an integer ≥ 1, got {text!r}") from None
+_batch_size = _typed(lambda t: None if t == 'full' else int(t),           # 'full' (None) or an integer ≥ 1
+                     lambda v: v if v is None else _check('v', integer=True)(v), "'full' or an integer ≥ 1")
 
 class UsageError(Exception):
     "A bad command line: reported in one line, exit status 2."
@@ -130,8 +122,10 @@ def _bench_options(bn):
                     help='also measure the growth with M (1 000 to 60 000) and write it as JSON to PATH')
     bn.add_argument('--plot', type=Path, metavar='PATH', help='with --growth: write its log-log plot (PNG) to PATH')
     bn.add_argument('--optimum', type=Path, metavar='PATH',
-                    help='also time the Newton solvers to the optimum against scikit-learn (digits; 60 000 × 100 × 10 '
-                         'as generated, and standardised; C = 1, tol 1e-8) and write it as JSON to PATH')
+                    help="also time the Newton solvers to scikit-learn's optimum (C = 1, tol 1e-8; digits and 60 000 "
+                         "× 100 × 10 raw and standardised), write it as JSON to PATH")
+    bn.add_argument('--peers', type=Path, metavar='PATH', help="also time one loss-and-gradient call against "
+                    "scikit-learn's compiled loss and torch.compile, each in its own process, and write it to PATH")
 
 def parser() -> argparse.ArgumentParser:
     "The `softmax-scratch` command line."
@@ -144,9 +138,8 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser('compare', epilog=EPILOG, formatter_class=_Help,
                        help='train the scratch model and Keras, PyTorch, scikit-learn from the same weights; '
                             'print every difference',
-                       description='Train the scratch model and each framework from the same initial weights on the '
-                                   'same batches, and report the relative errors of predictions, losses, trajectories '
-                                   'and final weights.')
+                       description='Train the scratch model and each framework from the same weights and batches; '
+                                   'report the relative errors of predictions, losses, trajectories and weights.')
     _common(c)
     c.add_argument('--against', nargs='+', choices=FRAMEWORKS, default=list(FRAMEWORKS), metavar='FRAMEWORK',
                    help=f"frameworks to compare with, any of {', '.join(FRAMEWORKS)} (default: all)")
@@ -163,11 +156,9 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument('--data', metavar='PATH', required=True, help="the rows to predict, in a format of train's --data")
     pr.add_argument('--label', metavar='NAME', help="with a .csv --data: the label column's name")
     _bench_options(sub.add_parser('bench', epilog=EPILOG, formatter_class=_Help,
-                                  help='time one training epoch of each gradient path next to PyTorch autograd '
-                                       'and Keras',
-                                  description='Time one training epoch of every contender, alternating rounds in one '
-                                              'process, and report the median milliseconds, the peak memory above the '
-                                              'data and the ratio to PyTorch autograd.'))
+                                  help='time one training epoch of each gradient path, PyTorch autograd and Keras',
+                                  description='Time one training epoch of every contender in alternating rounds: '
+                                              'median ms, peak memory above the data, ratio to PyTorch autograd.'))
     return p
 
 # %% ../nbs/06_cli.ipynb #f98adf16
@@ -292,28 +283,36 @@ def _finish(args, fit:dict, model, h, name:str, processes:int, lines:list) -> in
         _write_figure(args.plot, h.plot(title=f'{name}: {len(h)} epochs')); print(f"wrote {args.plot}")
     return EXIT_CODES['failed'] if h.stopped else 0
 
+def _record(path, report:dict, table) -> None:
+    "Print a report's table, then write the report as JSON to `path`."
+    print(table); _write_text(path, json.dumps(report, indent=2)); print(f"wrote {path}")
+
 def run_bench(args) -> int:
-    "`softmax-scratch bench`: print the timing table (and the growth table), write JSON and the plot on request."
+    "`softmax-scratch bench`: print the timing table (and growth, optimum, peers), write JSON and the plot on request."
     from softmax_scratch.bench import bench, bench_table, growth, growth_table, plot_growth
     from softmax_scratch.optimum import optimum, optimum_table
-    _outputs(('--json', args.json), ('--growth', args.growth), ('--plot', args.plot), ('--optimum', args.optimum))
+    from softmax_scratch.peers import peers, peers_table
+    _outputs(('--json', args.json), ('--growth', args.growth), ('--plot', args.plot), ('--optimum', args.optimum),
+             ('--peers', args.peers))
     if args.plot and not args.growth: raise UsageError("softmax-scratch bench: error: --plot needs --growth")
+    shown = sys.stderr.isatty()                                             # a progress bar on a terminal
     report = bench(args.samples, args.features, args.classes, tuple(args.dtype), tuple(args.batch_size),
-                   tuple(args.contenders), args.threads, args.repeats, progress=sys.stderr.isatty())
+                   tuple(args.contenders), args.threads, args.repeats, progress=shown)
     print(bench_table(report))
     if args.json: _write_text(args.json, json.dumps(report, indent=2)); print(f"wrote {args.json}")
     if args.growth:
-        rows = growth(n_features=args.features, n_classes=args.classes, progress=sys.stderr.isatty())
-        print(growth_table(rows))
-        _write_text(args.growth, json.dumps(dict(machine=report['machine'], rows=rows), indent=2))
-        print(f"wrote {args.growth}")
+        rows = growth(n_features=args.features, n_classes=args.classes, progress=shown)
+        _record(args.growth, dict(machine=report['machine'], rows=rows), growth_table(rows))
         if args.plot:
             import matplotlib; matplotlib.use('Agg')
             _write_figure(args.plot, plot_growth(rows)); print(f"wrote {args.plot}")
     if args.optimum:
-        found = optimum(threads=args.threads, progress=sys.stderr.isatty())
-        print(optimum_table(found))
-        _write_text(args.optimum, json.dumps(found, indent=2)); print(f"wrote {args.optimum}")
+        found = optimum(threads=args.threads, progress=shown)
+        _record(args.optimum, found, optimum_table(found))
+    if args.peers:
+        found = peers(args.samples, args.features, args.classes, tuple(args.dtype), threads=args.threads,
+                      progress=shown)
+        _record(args.peers, found, peers_table(found))
     return 0
 
 def _user_data(args):

@@ -67,3 +67,23 @@ def test_a_failing_contender_is_named():
             _receive(conn, proc, 'nope', 300)
     finally:
         proc.wait(30); proc.log.close(); conn.close()
+
+
+def test_bench_peers_option_writes_the_report(tmp_path, monkeypatch, capsys):
+    "`softmax-scratch bench --peers PATH`: the sizes and threads of the command line reach `peers`; table and JSON."
+    import softmax_scratch.peers as peers_module
+    from softmax_scratch.cli import main
+    seen = {}
+    def small(*args, **kw):                                   # the real peers, on two contenders and few calls
+        seen.update(args=args, threads=kw['threads'])
+        return peers(*args, contenders=('closed', PEER), threads=kw['threads'], repeats=2, rounds=1, progress=False)
+    monkeypatch.setattr(peers_module, 'peers', small)
+    out = tmp_path / 'peers.json'
+    argv = ['bench', '--samples', '200', '--features', '5', '--classes', '3', '--dtype', 'float64', '--batch-size',
+            'full', '--contenders', 'closed', '--threads', '1', '--repeats', '1', '--peers', str(out)]
+    assert main(argv) == 0
+    assert seen == dict(args=(200, 5, 3, ('float64',)), threads=1)
+    report = json.loads(out.read_text())
+    assert [r['contender'] for r in report['results']] == ['closed', PEER]
+    text = capsys.readouterr().out
+    assert f"wrote {out}" in text and PEER in text
