@@ -151,12 +151,15 @@ def newton_direction(x, y, w, b, g,   # the batch, Θ = [W; bᵀ] and ∇L (N+1,
                      l2:float, sample_weight=None, reduce=None,   # as for `newton_step`
                     ) -> torch.Tensor:  # d with (H + P)d = ∇L, (N+1,Q)
     "The Newton direction by a direct solve on the complement of the Hessian's null space (least squares if singular)."
-    (M, N), Q = x.shape, w.shape[1]
+    (M, N), Q, dtype = x.shape, w.shape[1], x.dtype
+    x, y, w, b, g = (t.double() for t in (x, y, w, b, g))                         # float32 data: H formed in float64
+    sample_weight = None if sample_weight is None else sample_weight.double()
     x_null = feature_null_space(x, reduce) if l2 == 0 else None
     H = hessian(x, y, w, b, l2, sample_weight, reduce) + null_projector(N, Q, l2, x.dtype, x.device, x_null)
-    try: return torch.linalg.solve(H, g.reshape(-1)).reshape(N + 1, Q)
+    try: d = torch.linalg.solve(H, g.reshape(-1))
     except torch.linalg.LinAlgError:                                              # singular in floating point
-        return torch.linalg.lstsq(H, g.reshape(-1, 1), driver='gelsd').solution.reshape(N + 1, Q)
+        d = torch.linalg.lstsq(H, g.reshape(-1, 1), driver='gelsd').solution
+    return d.reshape(N + 1, Q).to(dtype)
 
 # %% ../nbs/04b_newton.ipynb #0b7bbba4
 @checks(**BATCH, l2=positive(allow_zero=True), tol=positive(allow_zero=True), sample_weight=row_weights(),
