@@ -24,7 +24,7 @@ from .classifier import SoftmaxClassifier, patch_to
 from .objective import strategy_spec
 from .solvers import SOLVERS, solver_arguments
 from .training import progress_bar
-from .inference import summary as wald_summary
+from .inference import WaldTable, summary as wald_summary
 
 # %% ../nbs/05b_estimator.ipynb #e5b00015
 class SoftmaxRegression(ClassifierMixin, BaseEstimator):
@@ -375,7 +375,7 @@ def summary(self,
             reference=0,       # the index of the reference class in `classes_`; None: sum-to-zero coefficients
             cov_type:str='nonrobust',  # 'nonrobust' (the inverse information) or 'HC0' (the sandwich)
             tol:float=1e-6,    # the largest gradient entry accepted as the optimum
-           ) -> 'WaldTable':
+           ) -> WaldTable:
     "The Wald table of the fitted coefficients on (X, y), as `inference.summary` (names from `feature_names_in_`)."
     check_is_fitted(self)
     if not self.fit_intercept: raise ValueError("fit_intercept: summary() needs the intercept; got fit_intercept=False")

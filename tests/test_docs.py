@@ -414,6 +414,16 @@ def test_no_nonetype(site, page):
 
 
 @pytest.mark.parametrize('page', PAGES)
+def test_one_parameter_table_per_entry(site, page):
+    "No table follows an identical one with nothing but markup between them (a show_doc patch applied twice did that)."
+    html = (site/page).read_text()
+    tables = [(m.start(), m.end(), m.group()) for m in re.finditer(r'<table\b.*?</table>', html, re.S)]
+    twice = [re.sub(r'<[^>]+>|\s+', ' ', b)[:80] for (_, e, a), (s, _, b) in zip(tables, tables[1:])
+             if a == b and not re.sub(r'<[^>]+>|\s', '', html[e:s])]
+    assert not twice, f'{page}: {len(twice)} tables repeated right after themselves: {twice[:3]}'
+
+
+@pytest.mark.parametrize('page', PAGES)
 def test_source_folded_outside_learn(site, page):
     "Exported source (nbdev's 'Exported source') is shown under its formula on Learn pages, folded elsewhere."
     if page in learn_pages(): pytest.skip('a Learn page: the source stays under its formula')

@@ -83,7 +83,10 @@ class ExecAll:
 PARAM_TABLES = r"""
 import inspect as _inspect, nbdev.showdoc as _sd, fastcore.docments as _fd
 from fastcore.docments import docments as _docments
-def _fmt_param(self, nm, p, _fmt=_fd.DocmentText._fmt_param):
+# A worker runs this in every notebook's shell: patch the originals (kept on the classes), never a patch again.
+_fd.DocmentText._orig_fmt_param = getattr(_fd.DocmentText, '_orig_fmt_param', _fd.DocmentText._fmt_param)
+_sd.BasicMarkdownRenderer._orig_md = getattr(_sd.BasicMarkdownRenderer, '_orig_md', _sd.BasicMarkdownRenderer._repr_markdown_)
+def _fmt_param(self, nm, p, _fmt=_fd.DocmentText._orig_fmt_param):
     if p.get('anno') is type(None) and p.get('default') is None: p = {**p, 'anno': _fd.empty}
     return _fmt(self, nm, p)
 _fd.DocmentText._fmt_param = _fmt_param
@@ -106,7 +109,7 @@ def _params_table(sym):
         det = ((dm.get(p.name) or {}).get('docment') or '') if isinstance(dm, dict) else ''
         rows.append(f'| `{star}{p.name}` | {cell(anno, True)} | {cell(dflt, True)} | {cell(det)} |')
     return '\n'.join(rows)
-def _md_with_params(self, _md=_sd.BasicMarkdownRenderer._repr_markdown_):
+def _md_with_params(self, _md=_sd.BasicMarkdownRenderer._orig_md):
     md = _md(self)
     try: tbl = _params_table(self.sym)
     except Exception: tbl = ''
