@@ -390,6 +390,10 @@ API_HTML = Path(API_PAGE).with_suffix('.html').as_posix()
 ENTRY = search.ENTRY   # a show_doc entry as the page has it
 
 
+# A reference entry's parameter table: on a Learn page the exported source (its docments) is shown right above the
+# entry, and the signature repeats each parameter with its comment, so the table is folded there (one click away).
+PARAM_TABLE = re.compile(r'<div class="sd-table">\s*<div class="table-scroll"><table[^>]*>\s*<thead>\s*<tr>\s*'
+                         r'<th>Parameter</th>.*?</table></div>\s*</div>', re.S)
 SCROLL_TABLE = re.compile(r'(?<!<div class="table-scroll">)(<table\b.*?</table>)', re.S)
 SIDEBAR_LINK = re.compile(r'<a href="([^"#]+\.html)" class="sidebar-item-text sidebar-link[^"]*"[^>]*><span class="menu-text">(.*?)</span></a>')
 
@@ -442,6 +446,9 @@ def finish(site: Path, site_url: str, parts: dict[str, str] | None = None) -> No
             html = re.sub(r'(<script src="[^"]*fuse\.min\.js"></script>)',
                           rf'\1<script src="{up}site_libs/search-rank.js"></script>', html, count=1)
         html = SCROLL_TABLE.sub(r'<div class="table-scroll">\1</div>', html)
+        if (parts or {}).get(rel.as_posix()) == LEARN and 'class="sd-params"' not in html:
+            html = PARAM_TABLE.sub(lambda m: f'<details class="sd-params"><summary>Parameters</summary>{m[0]}</details>',
+                                   html)
         html = sidebar_toc(html)
         pages = list(dict.fromkeys(SIDEBAR_LINK.findall(html)))
         here = [i for i, (href, _) in enumerate(pages) if (f.parent/href).resolve() == f.resolve()]
