@@ -112,7 +112,8 @@ def evaluate(self, x, y,
             ) -> float:
     "Mean cross-entropy of the model on (x, y), plus (λ/2)‖W‖²."
     loss = cross_entropy_from_logits(y, self.logits(x))
-    return (loss + l2 / 2 * sq_norm(self.w) if l2 else loss).item()   # λ = 0: not 0·‖W‖² (NaN if ‖W‖² = inf)
+    loss = loss + l2 / 2 * sq_norm(self.w) if l2 else loss   # not 0·‖W‖² (NaN if ‖W‖² = inf)
+    return loss.item()
 
 @patch_to(SoftmaxClassifier)
 @checks(x=_features, y=_labels)
@@ -122,7 +123,8 @@ def accuracy(self, x, y) -> float:
 
 # %% ../nbs/04_classifier.ipynb #7a000f84
 @patch_to(SoftmaxClassifier)
-@checks(x=_features, y=_labels, strategy=strategy_spec, l2=positive(allow_zero=True), returns=finite_result)
+@checks(x=_features, y=_labels, strategy=strategy_spec, l2=positive(allow_zero=True),
+        returns=finite_result)
 def gradients(self, x, y,
               strategy:str='closed',   # a name in STRATEGIES
               l2:float=0.,             # λ ≥ 0 of the penalty (λ/2)‖W‖²
@@ -140,7 +142,8 @@ def update(self, x, y,
     "One gradient-descent step on the batch (x, y)."
     _, w, b, _ = sgd(self, x, y, lr, strategy)
     if not (torch.isfinite(w).all() and torch.isfinite(b).all()):
-        raise ValueError(f"lr: the step with lr={lr} overflowed the parameters; they are unchanged. Lower lr.")
+        raise ValueError(f"lr: the step with lr={lr} overflowed the parameters; "
+                         "they are unchanged. Lower lr.")
     self.w, self.b = w, b
     return self
 
@@ -198,46 +201,48 @@ def _shard(v, name, call):
 # %% ../nbs/04_classifier.ipynb #71eede47
 @patch_to(SoftmaxClassifier)
 @checks(solver=_solver, strategy=strategy_spec, x=_training_features, y=_labels, valid=_valid,
-        l2=positive(allow_zero=True), tol=positive(), shuffle=lambda v, name, call: check_bool(v, name),
-        seed=lambda v, name, call: check_seed(v, name), sample_weight=_sample_weight, shard=_shard)
+        l2=positive(allow_zero=True), tol=positive(),
+        shuffle=lambda v, name, call: check_bool(v, name),
+        seed=lambda v, name, call: check_seed(v, name), sample_weight=_sample_weight,
+        shard=_shard)
 def fit(self,
         x,                        # features X, (M,N): tensor, array or list
         y,                        # labels: class indices (M,), or one-hot rows (M,Q)
-        epochs:int=None,          # passes of gradient descent over the training data (0: nothing happens)
+        epochs:int=None,          # passes over the training data (0: nothing happens)
         lr:float=None,            # learning rate η > 0 (the Newton solvers take none)
         batch_size:int=None,      # rows per step; None: the whole set (and the Newton solvers)
         valid:tuple=None,         # (x_valid, y_valid) evaluated after each epoch
         strategy:str='closed',    # a name in STRATEGIES
         solver:str='sgd',         # the update rule, a name in SOLVERS
         l2:float=0.,              # λ ≥ 0: the objective adds (λ/2)‖W‖²
-        tol:float=1e-8,           # stop when the solver records a gradient with max |∂L| ≤ tol (the Newton solvers do)
+        tol:float=1e-8,           # stop when a solver records max |∂L| ≤ tol (Newton's do)
         max_iter:int=None,        # the most iterations of a Newton solver (None: 100)
         shuffle:bool=False,       # visit the rows in a new random order each epoch
         seed:int=None,            # seeds the shuffle
         progress:bool=True,       # show a progress bar (tqdm)
-        sample_weight=None,       # s (M,) ≥ 0: each batch's loss is Σ r_p ℓ_p, r = s/Σs over the batch
-        reduce=None,              # sums a tensor over the processes training together; None: one process
-        shard:tuple=None,         # with `reduce`: (rank, processes); x holds this rank's rows of every batch
+        sample_weight=None,       # s (M,) ≥ 0: a batch's loss Σ r_p ℓ_p, r = s/Σs within it
+        reduce=None,              # sums a tensor across training processes; None: one process
+        shard:tuple=None,         # (rank, processes) with `reduce`; x: this rank's rows per batch
        ) -> History:
-    "Train by `solver` over minibatches; returns (and keeps as `self.history`) the per-epoch History."
-    plan = plan_fit(x, y, solver, strategy, epochs, max_iter, batch_size, shuffle, seed, sample_weight, reduce, shard,
-                    checked=not _lazy(solver, strategy, sample_weight, reduce))
+    "Train by `solver` over minibatches; the per-epoch History (also kept as `self.history`)."
+    plan = plan_fit(x, y, solver, strategy, epochs, max_iter, batch_size, shuffle, seed,
+                    sample_weight, reduce, shard, checked=not _lazy(solver, strategy,
+                    sample_weight, reduce))
     before, hist, marks, epoch = self.history, History(), Marks((self.w, self.b)), 0
-    self.history, t0 = hist, entered_at() or time.perf_counter()       # the first epoch's time includes the checks
+    self.history, t0 = hist, entered_at() or time.perf_counter()   # the checks count in epoch 1
+    l0 = lambda: loss_and_grads(x, y, *marks.first, 'closed', l2, plan.sample_weight, reduce)[0]
     with interrupts() as caught, progress_bar(plan.epochs, progress) as bar:
         try:
-            for epoch in bar:
-                marks.start = (self.w, self.b)
-                loss, record = self._epoch(x, y, plan, solver, lr, strategy, l2, tol, marks, caught)
-                start = lambda: loss_and_grads(x, y, *marks.first, 'closed', l2, plan.sample_weight, reduce)[0]
-                self._record(loss, record, valid, l2, marks, time.perf_counter() - t0, bar, start)
-                if record.get('grad_norm', math.inf) <= tol: hist.converged = True; break
+            for epoch in bar:                                      # _epoch sets marks.start first
+                loss, rec = self._epoch(x, y, plan, solver, lr, strategy, l2, tol, marks, caught)
+                self._record(loss, rec, valid, l2, marks, time.perf_counter() - t0, bar, l0)
+                if rec.get('grad_norm', math.inf) <= tol: hist.converged = True; break
                 t0 = time.perf_counter()
             if not (torch.isfinite(self.w).all() and torch.isfinite(self.b).all()):
                 raise Diverged("the parameters stopped being finite",
                                [marks.prev, marks.start, marks.best, marks.first])
         except Diverged as d: self._go_back(d, epoch, lr, x, valid, reduce)
-        except NonFiniteError: self.w, self.b, self.history = *marks.first, before; raise   # x, by the first epoch
+        except NonFiniteError: self.w, self.b, self.history = *marks.first, before; raise
         except BaseException as e: self._interrupted(e, epoch, marks, caught)
     return hist
 
@@ -245,6 +250,7 @@ def fit(self,
 @patch_to(SoftmaxClassifier)
 def _epoch(self, x, y, plan, solver, lr, strategy, l2, tol, marks, caught) -> tuple:
     "One epoch: the solver's calls, each step taken; (the epoch's loss, the last call's record)."
+    marks.start = (self.w, self.b)
     total, record, step = 0., {}, SOLVERS[solver].step
     for rows, share, extra in epoch_calls(plan, len(x), self.device):
         if caught: break
@@ -297,13 +303,13 @@ def _interrupted(self, e:BaseException, epoch:int, marks, caught):
     self.history.stopped, self.history.signal = 'interrupted', (caught or ['SIGINT'])[0]
 
 # %% ../nbs/04_classifier.ipynb #eea452f6
-SoftmaxClassifier.classes = None   # the Q class names in class order (numbers or str), or None: labels were indices
+SoftmaxClassifier.classes = None   # the Q class names in order (numbers or str); None: indices
 
 @patch_to(SoftmaxClassifier)
 def save(self,
-         path,  # the .npz file to write (str or Path); through a symbolic link, its target is written
+         path,  # the .npz file to write (str or Path); a symbolic link's target is written
         ) -> Path:
-    "Write the parameters, their dtype and the class names (`classes`, if any) to `path` (.npz), atomically."
+    "Write the parameters, their dtype and `classes` (if any) to `path` (.npz), atomically."
     return save_checkpoint(path, self.w, self.b, self.classes)
 
 @patch_to(SoftmaxClassifier)
@@ -312,7 +318,7 @@ def load(cls, path,                     # a file written by `save`
          device='cpu',                  # where the parameters go
          max_bytes:int=MAX_LOAD_BYTES,  # the largest array a checkpoint may declare
         ) -> 'SoftmaxClassifier':
-    "Read a model written by `save`; never unpickles. ValueError naming the file if it is not a checkpoint."
+    "Read a model written by `save`; never unpickles; a ValueError naming a file that is not one."
     w, b, dtype, classes = load_checkpoint(path, max_bytes)
     model = cls(w.shape[0], w.shape[1], seed=0, dtype=dtype, device=device).set_params(w, b)
     model.classes = classes

@@ -35,37 +35,39 @@ def grad_kronecker(x,  # features X, (M,N)
                    b,  # bias b, (Q,)
                    weights=None,  # r (M,): each row's weight in the mean (Σ r = 1); None: 1/M
                   ) -> tuple:  # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
-    "The seed's chain rule: ∂L/∂Σ · ∂Σ/∂Z, then · ∂Z/∂W and · ∂Z/∂b, every Jacobian an explicit tensor."
+    "The seed's chain rule: ∂L/∂Σ · ∂Σ/∂Z, then · ∂Z/∂W and · ∂Z/∂b, every Jacobian explicit."
     (M, N), Q = x.shape, w.shape[1]
-    z = linear(x, w, b)                                                      # Z (M,Q)
-    s = floor_probs(softmax(z))                                              # Σ (M,Q)
-    g = cross_entropy_grad(y, s, weights)                                    # ∂L/∂Σ (M,Q)
-    dz = torch.einsum('pq,pqrj->rj', g, softmax_jacobian_full(s))            # (M,Q)·(M,Q,M,Q) -> ∂L/∂Z (M,Q)
-    dw = torch.einsum('pq,pqij->ij', dz, linear_jacobian_w(x, Q))            # (M,Q)·(M,Q,N,Q) -> (N,Q)
-    db = torch.einsum('pq,pqj->j', dz, linear_jacobian_b(M, Q, x.dtype, x.device))   # (M,Q)·(M,Q,Q) -> (Q,)
+    z = linear(x, w, b)                                            # Z (M,Q)
+    s = floor_probs(softmax(z))                                    # Σ (M,Q)
+    g = cross_entropy_grad(y, s, weights)                          # ∂L/∂Σ (M,Q)
+    dz = torch.einsum('pq,pqrj->rj', g, softmax_jacobian_full(s))  # ·(M,Q,M,Q) -> ∂L/∂Z (M,Q)
+    dw = torch.einsum('pq,pqij->ij', dz, linear_jacobian_w(x, Q))  # ·(M,Q,N,Q) -> (N,Q)
+    jb = linear_jacobian_b(M, Q, x.dtype, x.device)                # ∂Z/∂b (M,Q,Q)
+    db = torch.einsum('pq,pqj->j', dz, jb)                         # ·(M,Q,Q) -> (Q,)
     return cross_entropy_from_logits(y, z, weights), dw, db
 
 # %% ../nbs/04a_gradients.ipynb #cd8924e6
-CACHE_BYTES = 8 * 2**20   # bytes: each explicit Jacobian of a chunk aims for this size, so that it stays in cache
+CACHE_BYTES = 8 * 2**20   # bytes each chunk's explicit Jacobian aims for: it stays in cache
 
 @checks(**BATCH, weights=row_weights(), cache_bytes=positive(integer=True))
 def grad_kronecker_chunked(x,  # features X, (M,N)
                            y,  # one-hot labels Y, (M,Q)
                            w,  # weights W, (N,Q)
                            b,  # bias b, (Q,)
-                           weights=None,  # r (M,): each row's weight in the mean (Σ r = 1); None: 1/M
+                           weights=None,  # r (M,): row weights of the mean (Σ r = 1); None: 1/M
                            cache_bytes:int=CACHE_BYTES,  # bytes per explicit Jacobian aimed for
                           ) -> tuple:  # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
-    "The seed's chain rule over chunks of rows, each chunk's explicit Jacobians small enough to stay in cache."
+    "The seed's chain rule over chunks of rows, each chunk's explicit Jacobians in cache."
     Q = w.shape[1]
-    z = linear(x, w, b)                                                      # Z (M,Q)
-    s = floor_probs(softmax(z))                                              # Σ (M,Q)
-    g = cross_entropy_grad(y, s, weights)                                    # ∂L/∂Σ (M,Q)
-    dz = torch.cat([torch.einsum('pq,pqrj->rj', g[c], J)                     # ∂L/∂Z (M,Q), chunk by chunk
+    z = linear(x, w, b)                                            # Z (M,Q)
+    s = floor_probs(softmax(z))                                    # Σ (M,Q)
+    g = cross_entropy_grad(y, s, weights)                          # ∂L/∂Σ (M,Q)
+    dz = torch.cat([torch.einsum('pq,pqrj->rj', g[c], J)           # ∂L/∂Z (M,Q), chunk by chunk
                     for c, J in kronecker_chunks('softmax', s, cache_bytes)])
-    dwt = sum(torch.tensordot(dz[c], J, dims=2)                              # Σ_pq dz_pq J_pqji -> (∂L/∂W)ᵀ (Q,N)
+    dwt = sum(torch.tensordot(dz[c], J, dims=2)                    # Σ_pq dz_pq J_pqji: (∂L/∂W)ᵀ
               for c, J in kronecker_chunks('w', x, cache_bytes, Q))
-    db = sum(torch.einsum('pq,pqj->j', dz[c], J) for c, J in kronecker_chunks('b', dz, cache_bytes))   # (Q,)
+    db = sum(torch.einsum('pq,pqj->j', dz[c], J)                   # (Q,)
+             for c, J in kronecker_chunks('b', dz, cache_bytes))
     return cross_entropy_from_logits(y, z, weights), dwt.T, db
 
 # %% ../nbs/04a_gradients.ipynb #7bd1754a
@@ -113,10 +115,11 @@ def grad_blockdiag(x,  # features X, (M,N)
                    weights=None,  # r (M,): each row's weight in the mean (Σ r = 1); None: 1/M
                   ) -> tuple:  # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "∂L/∂Σ through the per-sample softmax Jacobian blocks, then XᵀΔ and 1ᵀΔ."
-    log_s = log_softmax(linear(x, w, b))                                # log Σ (M,Q): L needs it, Σ is its exp
+    log_s = log_softmax(linear(x, w, b))                  # log Σ (M,Q): L needs it, Σ is its exp
     s = floor_probs(log_s.exp())
-    g = cross_entropy_grad(y, s, weights)                               # ∂L/∂Σ (M,Q)
-    dz = torch.linalg.vecdot(g[:, :, None], softmax_jacobian_blocks(s), dim=1)   # Σ_q G_pq J_pqj: (M,Q)
+    g = cross_entropy_grad(y, s, weights)                 # ∂L/∂Σ (M,Q)
+    J = softmax_jacobian_blocks(s)                        # ∂Σ/∂Z, its M blocks (M,Q,Q)
+    dz = torch.linalg.vecdot(g[:, :, None], J, dim=1)     # Σ_q G_pq J_pqj: (M,Q)
     return (mean_nll(y, log_s, weights), *linear_vjp(x, dz))
 
 @checks(**BATCH, weights=row_weights())
@@ -127,8 +130,8 @@ def grad_closed(x,  # features X, (M,N)
                 weights=None,  # r (M,): each row's weight in the mean (Σ r = 1); None: 1/M
                ) -> tuple:  # (L, ∂L/∂W (N,Q), ∂L/∂b (Q,))
     "The fused gradient Δ = (Σ − Y)/M, then XᵀΔ and 1ᵀΔ."
-    loss, delta = cross_entropy_and_grad(y, linear(x, w, b), weights)   # L and Δ from one log_softmax
-    return (loss, *linear_vjp(x, delta))                                # XᵀΔ, 1ᵀΔ
+    loss, delta = cross_entropy_and_grad(y, linear(x, w, b), weights)  # L, Δ: one log_softmax
+    return (loss, *linear_vjp(x, delta))                               # XᵀΔ, 1ᵀΔ
 
 # %% ../nbs/04a_gradients.ipynb #715f4a4c
 def sq_norm(w:torch.Tensor,  # W, (N,Q), in any memory layout
