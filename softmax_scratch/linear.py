@@ -16,7 +16,8 @@ def linear(x,  # features X, (M,N)
            b,  # bias b, (Q,)
           ) -> torch.Tensor:  # (M,Q)
     "The weighted sum Z = XW + b (one fused multiply-add)."
-    return torch.addmm(b[:, None], w.T, x.T).T        # Z = (WᵀXᵀ + b)ᵀ: the same numbers, class by class in memory
+    # Z = (WᵀXᵀ + b)ᵀ: the same numbers, class by class in memory
+    return torch.addmm(b[:, None], w.T, x.T).T
 
 # %% ../nbs/03_linear.ipynb #9a18de13
 @checks(x=floats('M N'), n_classes=positive(integer=True))
@@ -27,7 +28,8 @@ def linear_jacobian_w(x,               # features X, (M,N)
     check_fits(x.numel() * n_classes * n_classes * x.element_size(), 'x',
                f"the ({len(x)},{n_classes},{x.shape[1]},{n_classes}) Jacobian")
     eye = torch.eye(n_classes, dtype=x.dtype, device=x.device)
-    return torch.kron(x[:, None, :, None], eye[None, :, None, :])     # (M,1,N,1) ⊗ (1,Q,1,Q) -> (M,Q,N,Q)
+    # (M,1,N,1) ⊗ (1,Q,1,Q) -> (M,Q,N,Q)
+    return torch.kron(x[:, None, :, None], eye[None, :, None, :])
 
 # %% ../nbs/03_linear.ipynb #c9e9133c
 @checks(n_samples=positive(integer=True), n_classes=positive(integer=True))
@@ -36,8 +38,9 @@ def linear_jacobian_b(n_samples:int,         # M
                       dtype=torch.float64,   # dtype of the result
                       device=None,           # device of the result
                      ) -> torch.Tensor:      # (M,Q,Q): entry [p,q,j] is ∂Z_pq/∂b_j = δ_qj
-    "The explicit Jacobian of Z = XW + b with respect to b: one Q×Q identity per sample (a broadcast view)."
-    return torch.eye(n_classes, dtype=dtype, device=device).expand(n_samples, n_classes, n_classes)
+    "The explicit Jacobian of Z = XW + b with respect to b: a Q×Q identity per sample, as a view."
+    eye = torch.eye(n_classes, dtype=dtype, device=device)
+    return eye.expand(n_samples, n_classes, n_classes)
 
 # %% ../nbs/03_linear.ipynb #d820778f
 @checks(x=floats('M N'), delta=floats('M Q'))

@@ -26,35 +26,40 @@ def cross_entropy_from_logits(y_true,  # one-hot labels Y, (M,Q)
                               z,       # logits Z, (M,Q)
                               weights=None,  # r (M,): each row's weight in the mean; None: 1/M
                              ) -> torch.Tensor:  # scalar
-    "Mean cross-entropy from logits through `log_softmax`: exact, or `NonFiniteError` where the loss overflows."
+    "Mean cross-entropy from logits, via `log_softmax`; `NonFiniteError` if the loss overflows."
     loss = _nll_from_logits(y_true, z, log_softmax(z), weights)
     if torch.isinf(loss):
-        raise NonFiniteError(f"z: the loss exceeds the range of {z.dtype} (±{torch.finfo(z.dtype).max:.3g}) "
-                             "although the logits are finite: a labelled class trails its row's largest logit "
-                             "by more than that")
+        raise NonFiniteError(f"z: the loss exceeds the range of {z.dtype} "
+                             f"(±{torch.finfo(z.dtype).max:.3g}) although the logits are finite: "
+                             "a labelled class trails its row's largest logit by more than that")
     return loss
 
+# %% ../nbs/02_cross_entropy.ipynb #21eb0486
 @checks(log_s=floats('M Q', log_probs=True), y_true=labels('M Q'), weights=row_weights())
 def mean_nll(y_true,  # one-hot labels Y, (M,Q)
              log_s,   # log-probabilities log Σ, (M,Q)
              weights=None,  # r (M,): each row's weight in the mean (Σ_p r_p ℓ_p); None: 1/M
             ) -> torch.Tensor:  # scalar
     "The mean negative log-likelihood −(1/M) Σ Y ⊙ log Σ, from the log-probabilities."
-    t = torch.where(y_true > 0, y_true * log_s, 0.)                  # Y_pq = 0 adds 0, even where log Σ_pq = −∞
+    # Y_pq = 0 adds 0, even where log Σ_pq = −∞
+    t = torch.where(y_true > 0, y_true * log_s, 0.)
     return -(t / len(y_true)).sum() if weights is None else -(t * weights[:, None]).sum()
 
+# %% ../nbs/02_cross_entropy.ipynb #197c3029
 def _nll_from_logits(y_true,   # one-hot labels Y, (M,Q), checked
                      z,        # logits Z, (M,Q), checked
                      log_s,    # log Σ = log_softmax(Z), (M,Q)
                      weights,  # r (M,), checked, or None: 1/M
                     ) -> torch.Tensor:  # scalar
-    "`mean_nll` of log Σ = log_softmax(Z), but a labelled class whose log Σ_pq is −∞ adds its exact term from Z."
-    t = torch.where(y_true > 0, y_true * log_s, 0.)                  # as mean_nll: the same numbers where finite
+    "`mean_nll` of log_softmax(Z), but a labelled class at log Σ_pq = −∞ adds its exact term."
+    t = torch.where(y_true > 0, y_true * log_s, 0.)         # as mean_nll, where finite
     t = t / len(y_true) if weights is None else t * weights[:, None]
     ry = y_true / len(y_true) if weights is None else y_true * weights[:, None]     # r_p Y_pq
-    c, lam = z.amax(-1, keepdim=True), -log_s.amax(-1, keepdim=True)  # c_p = max_j Z_pj, λ_p = log Σ_j e^(Z_pj − c_p)
-    far = (y_true > 0) & torch.isneginf(log_s)                        # Z_pq − c_p overflowed
-    return -torch.where(far, (ry * z - ry * c) - ry * lam, t).sum()   # r Y (Z − c − λ), with no Z − c formed
+    # c_p = max_j Z_pj and λ_p = log Σ_j e^(Z_pj − c_p)
+    c, lam = z.amax(-1, keepdim=True), -log_s.amax(-1, keepdim=True)
+    far = (y_true > 0) & torch.isneginf(log_s)               # Z_pq − c_p overflowed
+    # r Y (Z − c − λ), with no Z − c formed
+    return -torch.where(far, (ry * z - ry * c) - ry * lam, t).sum()
 
 # %% ../nbs/02_cross_entropy.ipynb #4a548cdb
 @checks(y_pred=floats('M Q', probs=True), y_true=labels('M Q'), weights=row_weights())
@@ -62,8 +67,8 @@ def cross_entropy_grad(y_true,  # one-hot labels Y, (M,Q)
                        y_pred,  # predicted probabilities Ŷ, (M,Q)
                        weights=None,  # r (M,): each row's weight in the mean; None: 1/M
                       ) -> torch.Tensor:  # (M,Q): ∂L/∂Ŷ
-    "Gradient of the mean cross-entropy with respect to the probabilities, −(Y ⊘ Ŷ)/M (−r ⊙ (Y ⊘ Ŷ) weighted)."
-    g = torch.where(y_true != 0, y_true / y_pred, 0.0)                       # 0 where Y is 0, even if Ŷ is 0 too
+    "The gradient of the mean cross-entropy by the probabilities: −(Y ⊘ Ŷ)/M, or −r ⊙ (Y ⊘ Ŷ)."
+    g = torch.where(y_true != 0, y_true / y_pred, 0.0)       # 0 where Y is 0, even if Ŷ is 0 too
     return g / -len(y_true) if weights is None else g * -weights[:, None]
 
 # %% ../nbs/02_cross_entropy.ipynb #0652e4fd
@@ -78,13 +83,13 @@ def cross_entropy_logits_grad(y_true,  # one-hot labels Y, (M,Q)
 @checks(z=floats('M Q'), y_true=labels('M Q'), weights=row_weights())
 def cross_entropy_and_grad(y_true,  # one-hot labels Y, (M,Q)
                            z,       # logits Z, (M,Q)
-                           weights=None,  # r (M,): each row's weight in the mean, Δ = r ⊙ (Σ − Y); None: 1/M
+                           weights=None,  # r (M,): row weights, Δ = r ⊙ (Σ − Y); None: 1/M
                           ) -> tuple:  # (L as a 0-d tensor, ∂L/∂Z (M,Q))
-    "The mean cross-entropy of softmax(Z) and its gradient (Σ − Y)/M with respect to Z, from one log_softmax."
+    "The mean cross-entropy of softmax(Z) and its gradient (Σ − Y)/M by Z, from one log_softmax."
     log_s = log_softmax(z)                                    # log Σ
-    above_half = log_s > -math.log(2)                         # only a row's dominant class can have Σ > ½
+    above_half = log_s > -math.log(2)             # only a row's dominant class can have Σ > ½
     delta = torch.where(above_half,
                         torch.expm1(log_s) + (1 - y_true),    # there Σ − Y = (Σ − 1) + (1 − Y)
                         log_s.exp() - y_true)
-    loss = _nll_from_logits(y_true, z, log_s, weights)       # inf, not an exception, where it overflows
+    loss = _nll_from_logits(y_true, z, log_s, weights)   # inf, not an exception, if it overflows
     return loss, delta / len(z) if weights is None else delta * weights[:, None]

@@ -17,13 +17,15 @@ def softmax(z,  # logits (..., Q), any finite values
     e = torch.exp(z - z.amax(-1, keepdim=True))
     return e / e.sum(-1, keepdim=True)
 
+# %% ../nbs/01_softmax.ipynb #211a42a5
 @checks(z=floats('... Q'))
 def log_softmax(z,  # logits (..., Q), any finite values
                ) -> torch.Tensor:  # (..., Q)
-    "Log of softmax over the last axis, computed without exponentiating large logits or taking log of 0."
-    c, top = z.max(-1, keepdim=True)                                      # each row's largest logit, and where it is
-    shifted = z - c                                                       # ≤ 0, and 0 at the largest logit
-    rest = torch.exp(shifted).scatter(-1, top, 0).sum(-1, keepdim=True)   # Σ_j e^(z_j − c) − 1: the 1 left out
+    "Log of softmax over the last axis: no exponential of a large logit, no log of 0."
+    c, top = z.max(-1, keepdim=True)      # each row's largest logit, and where it is
+    shifted = z - c                       # ≤ 0, and 0 at the largest logit
+    # Σ_j e^(z_j − c) − 1: the largest logit's term, exactly 1, left out
+    rest = torch.exp(shifted).scatter(-1, top, 0).sum(-1, keepdim=True)
     return shifted - torch.log1p(rest)
 
 # %% ../nbs/01_softmax.ipynb #06c84020
@@ -39,14 +41,14 @@ def softmax_jacobian(s,  # softmax output of one sample, (Q,)
 def softmax_jacobian_blocks(s,  # softmax outputs, (M,Q)
                            ) -> torch.Tensor:  # (M,Q,Q): block p is ∂Σ_p,:/∂Z_p,:
     "The per-sample Jacobian blocks diag(σ_p) − σ_p σ_pᵀ, stacked."
-    eye = torch.eye(s.shape[1], dtype=s.dtype, device=s.device)        # δ_qj  (Q,Q)
-    return s[:, :, None] * (eye - s[:, None, :])                        # Σ_pq(δ_qj − Σ_pj)  (M,Q,Q)
+    eye = torch.eye(s.shape[1], dtype=s.dtype, device=s.device)    # δ_qj  (Q,Q)
+    return s[:, :, None] * (eye - s[:, None, :])                    # Σ_pq(δ_qj − Σ_pj)  (M,Q,Q)
 
 # %% ../nbs/01_softmax.ipynb #3e187a13
 @checks(s=floats('M Q'))
 def softmax_jacobian_full(s,  # softmax outputs, (M,Q)
                          ) -> torch.Tensor:  # (M,Q,M,Q): entry [p,q,r,j] is ∂Σ_pq/∂Z_rj
-    "The explicit Jacobian of a batch softmax: the per-sample blocks on the sample diagonal, zeros elsewhere."
+    "The full Jacobian of a batch softmax: the per-sample blocks on its diagonal, 0 elsewhere."
     (M, Q) = s.shape
     check_fits(M * Q * M * Q * s.element_size(), 's', f"the full ({M},{Q},{M},{Q}) Jacobian")
     eye = torch.eye(M, dtype=s.dtype, device=s.device)                       # δ_pr  (M,M)
