@@ -30,14 +30,17 @@ def hessian_explicit(x,  # features X, (M,N)
                      b,  # bias b, (Q,)
                      l2:float=0.,  # λ ≥ 0
                      sample_weight=None,  # s (M,) ≥ 0: 1/M becomes r_p = s_p/Σs; None: 1/M
-                    ) -> torch.Tensor:  # ((N+1)Q, (N+1)Q), rows and columns indexed (i, q) of Θ = [W; bᵀ]
-    "H = (1/M) Σ_p (x̃_p x̃_pᵀ) ⊗ (diag σ_p − σ_p σ_pᵀ) + λ D ⊗ I, one Kronecker product per sample."
+                    ) -> torch.Tensor:  # ((N+1)Q, (N+1)Q), indexed (i, q) of Θ = [W; bᵀ]
+    "H = (1/M) Σ_p (x̃_p x̃_pᵀ) ⊗ (diag σ_p − σ_p σ_pᵀ) + λ D ⊗ I: a Kronecker product a row."
     (M, N), Q = x.shape, w.shape[1]
-    xt, s = augment(x), softmax(linear(x, w, b))                                       # X̃ (M,N+1), Σ (M,Q)
-    terms = (torch.kron(torch.outer(xt[p], xt[p]), softmax_jacobian(s[p])) for p in range(M))   # ⊗ (diag σ − σσᵀ)
+    # X̃ (M,N+1), Σ (M,Q)
+    xt, s = augment(x), softmax(linear(x, w, b))
+    # ⊗ (diag σ − σσᵀ)
+    terms = (torch.kron(torch.outer(xt[p], xt[p]), softmax_jacobian(s[p])) for p in range(M))
     if sample_weight is None: H = sum(terms) / M
     else: r = weights_of_mean(sample_weight.to(x)); H = sum(r[p] * t for p, t in enumerate(terms))
-    penalty = torch.cat([x.new_full((N,), l2), x.new_zeros(1)])                       # λ on W's rows, 0 on b's
+    # λ on W's rows, 0 on b's
+    penalty = torch.cat([x.new_full((N,), l2), x.new_zeros(1)])
     return H + torch.kron(torch.diag(penalty), torch.eye(Q, dtype=x.dtype, device=x.device))
 
 # %% ../nbs/04b_newton.ipynb #b70318e2
@@ -48,19 +51,28 @@ def hessian(x,  # features X, (M,N)
             b,  # bias b, (Q,)
             l2:float=0.,  # λ ≥ 0
             sample_weight=None,  # s (M,) ≥ 0: 1/M becomes r_p = s_p/Σs; None: 1/M
-            reduce=None,  # sums over processes (`batch_mean`): (x, y) is this process's part of the batch
+            reduce=None,  # sums over processes (`batch_mean`); (x, y): this process's part
            ) -> torch.Tensor:  # ((N+1)Q, (N+1)Q), indexed (i, q) of Θ = [W; bᵀ]
     "H = (1/M)[X̃ᵀdiag(Σ_:q)X̃ at the entries q = j − KᵀK] + λ D ⊗ I, with K = X̃ face-split Σ."
     (M, N), Q = x.shape, w.shape[1]
-    check_fits(((N + 1) * Q) ** 2 * x.element_size(), 'x', f"the ({(N + 1) * Q}, {(N + 1) * Q}) Hessian")
-    xt, s = augment(x), softmax(linear(x, w, b))                                       # X̃ (M,N+1), Σ (M,Q)
-    K = (xt[:, :, None] * s[:, None, :]).reshape(M, (N + 1) * Q)                      # K_p,(i,q) = x̃_pi σ_pq
-    Kr = K if sample_weight is None else K * sample_weight[:, None]                   # weighted: row p times s_p
-    H = -(Kr.T @ K)                                                                    # −KᵀK ((N+1)Q, (N+1)Q)
-    grams = (Kr.T @ xt).view(N + 1, Q, N + 1)                                          # [i,q,k]: X̃ᵀdiag(Σ_:q)X̃
-    H.view(N + 1, Q, N + 1, Q).diagonal(dim1=1, dim2=3).add_(grams.permute(0, 2, 1))   # onto the entries q = j
-    H = batch_mean([H], M if sample_weight is None else sample_weight.sum().item(), reduce)[0]   # /M (/Σs)
-    H.diagonal()[:N * Q] += l2                                                         # λ on W's entries
+    n = (N + 1) * Q
+    check_fits(n ** 2 * x.element_size(), 'x', f"the ({n}, {n}) Hessian")
+    # X̃ (M,N+1), Σ (M,Q)
+    xt, s = augment(x), softmax(linear(x, w, b))
+    # K_p,(i,q) = x̃_pi σ_pq
+    K = (xt[:, :, None] * s[:, None, :]).reshape(M, (N + 1) * Q)
+    # weighted: row p times s_p
+    Kr = K if sample_weight is None else K * sample_weight[:, None]
+    # −KᵀK ((N+1)Q, (N+1)Q)
+    H = -(Kr.T @ K)
+    # [i,q,k]: X̃ᵀdiag(Σ_:q)X̃
+    grams = (Kr.T @ xt).view(N + 1, Q, N + 1)
+    # onto the entries q = j
+    H.view(N + 1, Q, N + 1, Q).diagonal(dim1=1, dim2=3).add_(grams.permute(0, 2, 1))
+    # /M (/Σs)
+    H = batch_mean([H], M if sample_weight is None else sample_weight.sum().item(), reduce)[0]
+    # λ on W's entries
+    H.diagonal()[:N * Q] += l2
     return H
 
 # %% ../nbs/04b_newton.ipynb #61c03ca4
@@ -69,7 +81,8 @@ def _like_theta(v, name, call):
     t = floats('N1 Q')(v, name, call)
     (N, _), (Q, _) = call.dims['N'], call.dims['Q']
     if len(t) != N + 1:
-        raise ValueError(f"{name}: expected shape (N+1, Q) = ({N + 1}, {Q}), shaped like [W; bᵀ], "
+        raise ValueError(f"{name}: expected shape (N+1, Q) = ({N + 1}, {Q}), "
+                         "shaped like [W; bᵀ], "
                          f"got shape {tuple(t.shape)}")
     return t
 
@@ -77,17 +90,22 @@ def hessian_product(x,  # features X, (M,N), checked
                     probs,  # probabilities Σ at Θ, (M,Q)
                     v,  # direction V, (N+1,Q)
                     l2:float=0.,  # λ ≥ 0
-                    sample_weight=None,  # s (M,) ≥ 0: the weighted mean Σ r_p ℓ_p, r = s/Σs; None: 1/M
-                    reduce=None,  # sums over the processes sharing the batch (`batch_mean`); None: alone
+                    sample_weight=None,  # s (M,) ≥ 0: r = s/Σs in the mean; None: 1/M
+                    reduce=None,  # sums over the processes sharing the batch; None: alone
                    ) -> torch.Tensor:  # HV, (N+1,Q)
-    "HV = X̃ᵀ[Σ ⊙ (U − rowsum(Σ ⊙ U))]/M + λDV, U = X̃V: linear forward on V, the softmax VJP, linear's VJP."
+    "HV = X̃ᵀ[Σ ⊙ (U − rowsum(Σ ⊙ U))]/M + λDV, U = X̃V: linear on V, softmax VJP, linear VJP."
     hw = hb = 0
-    for c in row_chunks(len(x), chunk_rows(x.shape[1], x.element_size())):      # each chunk of X read once
-        u = softmax_vjp(probs[c], linear(x[c], v[:-1], v[-1]))                   # the Jacobian is symmetric: VJP = JVP
-        gw, gb = linear_vjp(x[c], u if sample_weight is None else u * sample_weight[c, None])   # weighted: row p × s_p
+    # each chunk of X read once
+    for c in row_chunks(len(x), chunk_rows(x.shape[1], x.element_size())):
+        # the Jacobian is symmetric: VJP = JVP
+        u = softmax_vjp(probs[c], linear(x[c], v[:-1], v[-1]))
+        # weighted: row p × s_p
+        gw, gb = linear_vjp(x[c], u if sample_weight is None else u * sample_weight[c, None])
         hw, hb = hw + gw, hb + gb
-    hw, hb = batch_mean([hw, hb], len(x) if sample_weight is None else sample_weight.sum().item(), reduce)   # /M (/Σs)
-    return torch.cat([hw + l2 * v[:-1], hb[None]])                               # λ on W's rows only
+    mass = len(x) if sample_weight is None else sample_weight.sum().item()
+    hw, hb = batch_mean([hw, hb], mass, reduce)   # /M (/Σs)
+    # λ on W's rows only
+    return torch.cat([hw + l2 * v[:-1], hb[None]])
 
 @checks(**BATCH, v=_like_theta, l2=positive(allow_zero=True), sample_weight=row_weights())
 def hvp(x,  # features X, (M,N)
@@ -98,14 +116,14 @@ def hvp(x,  # features X, (M,N)
         l2:float=0.,  # λ ≥ 0
         sample_weight=None,  # s (M,) ≥ 0: 1/M becomes r_p = s_p/Σs; None: 1/M
        ) -> torch.Tensor:  # HV, (N+1,Q)
-    "The Hessian times a direction, X̃ᵀ[Σ ⊙ (U − rowsum(Σ ⊙ U))]/M + λDV with U = X̃V, without forming H."
+    "HV = X̃ᵀ[Σ ⊙ (U − rowsum(Σ ⊙ U))]/M + λDV with U = X̃V, without forming H."
     return hessian_product(x, softmax(linear(x, w, b)), v, l2, sample_weight)
 
 # %% ../nbs/04b_newton.ipynb #243700ce
 def feature_null_space(x,            # features X, (M,N), checked
-                       reduce=None,  # sums over the processes sharing the rows; None: this process alone
-                      ) -> torch.Tensor:  # (N+1, k): an orthonormal basis of null X̃, k = N + 1 − rank X̃
-    "The directions u with X̃u = 0, from the eigenvalues of X̃ᵀX̃ at most (N+1)·ε times the largest."
+                       reduce=None,  # sums over the processes sharing the rows; None: alone
+                      ) -> torch.Tensor:  # (N+1, k): orthonormal basis of null X̃
+    "The directions u with X̃u = 0: eigenvalues of X̃ᵀX̃ at most (N+1)·ε times the largest."
     xt = augment(x)
     gram = xt.T @ xt if reduce is None else reduce(xt.T @ xt)
     evals, evecs = torch.linalg.eigh(gram)
@@ -115,15 +133,17 @@ def null_projector(n_features:int,  # N
                    n_classes:int,   # Q
                    l2:float,        # λ: with λ > 0 only the bias row's shift is free
                    dtype=torch.float64, device=None,
-                   x_null=None,     # with λ = 0: a basis of null X̃ (`feature_null_space`); None: X̃ of full rank
+                   x_null=None,     # with λ = 0: a basis of null X̃; None: X̃ of full rank
                   ) -> torch.Tensor:  # ((N+1)Q, (N+1)Q), row-major (i, q)
-    "The orthogonal projector onto the directions along which the objective is flat (its Hessian's null space)."
+    "The orthogonal projector onto the directions where the objective is flat (null H)."
     free = torch.ones(n_features + 1, dtype=dtype, device=device)
     if l2 > 0: free[:n_features] = 0
     mean = torch.full((n_classes, n_classes), 1 / n_classes, dtype=dtype, device=device)
     P = torch.kron(torch.diag(free), mean)                                       # Θ + v1ᵀ
-    if l2 == 0 and x_null is not None and x_null.shape[1]:                       # U(I − 11ᵀ/Q), X̃U = 0
-        P += torch.kron(x_null @ x_null.T, torch.eye(n_classes, dtype=dtype, device=device) - mean)
+    # U(I − 11ᵀ/Q), X̃U = 0
+    if l2 == 0 and x_null is not None and x_null.shape[1]:
+        eye = torch.eye(n_classes, dtype=dtype, device=device)
+        P += torch.kron(x_null @ x_null.T, eye - mean)
     return P
 
 # %% ../nbs/04b_newton.ipynb #ff78efeb
@@ -133,16 +153,19 @@ def line_search(x, y, w, b,  # the batch and the parameters Θ = [W; bᵀ], chec
                 g,             # its gradient, (N+1,Q)
                 d,             # the step, (N+1,Q): Θ − t·d for t = 1, ½, ¼, …
                 sample_weight=None,  # s (M,) ≥ 0, or None
-                reduce=None,   # sums over the processes sharing the batch (`batch_mean`); None: alone
+                reduce=None,   # sums over the processes sharing the batch; None: alone
                ) -> tuple:     # (new W, new b, t)
     "Armijo backtracking: the first t = 1, ½, ¼, … with L(Θ − td) ≤ L(Θ) − 10⁻⁴·t·gᵀd."
-    N, slope, t = len(w), (g * d).sum(), 1.0                                     # gᵀd: the decrease promised
+    # gᵀd: the decrease promised
+    N, slope, t = len(w), (g * d).sum(), 1.0
     mass = len(x) if sample_weight is None else sample_weight.sum().item()      # M, or Σs
     r = None if sample_weight is None else weights_of_mean(sample_weight)      # r = s/Σs
     while True:
         w_t, b_t = w - t * d[:N], b - t * d[N]
-        if slope <= 1e3 * torch.finfo(x.dtype).eps * abs(L) or t < 1e-10: break      # below what L resolves
-        ce = batch_mean([mass * cross_entropy_from_logits(y, linear(x, w_t, b_t), r)], mass, reduce)[0]
+        # below what L resolves
+        if slope <= 1e3 * torch.finfo(x.dtype).eps * abs(L) or t < 1e-10: break
+        ce = mass * cross_entropy_from_logits(y, linear(x, w_t, b_t), r)
+        ce = batch_mean([ce], mass, reduce)[0]
         if (ce + l2 / 2 * sq_norm(w_t) if l2 else ce) <= L - 1e-4 * t * slope: break
         t /= 2
     return w_t, b_t, t
@@ -150,40 +173,49 @@ def line_search(x, y, w, b,  # the batch and the parameters Θ = [W; bᵀ], chec
 def newton_direction(x, y, w, b, g,   # the batch, Θ = [W; bᵀ] and ∇L (N+1,Q), checked
                      l2:float, sample_weight=None, reduce=None,   # as for `newton_step`
                     ) -> torch.Tensor:  # d with (H + P)d = ∇L, (N+1,Q)
-    "The Newton direction by a direct solve on the complement of the Hessian's null space (least squares if singular)."
+    "The Newton direction: a direct solve off the null space of H (least squares if singular)."
     (M, N), Q, dtype = x.shape, w.shape[1], x.dtype
-    x, y, w, b, g = (t.double() for t in (x, y, w, b, g))                         # float32 data: H formed in float64
+    # float32 data: H formed in float64
+    x, y, w, b, g = (t.double() for t in (x, y, w, b, g))
     sample_weight = None if sample_weight is None else sample_weight.double()
     x_null = feature_null_space(x, reduce) if l2 == 0 else None
-    H = hessian(x, y, w, b, l2, sample_weight, reduce) + null_projector(N, Q, l2, x.dtype, x.device, x_null)
+    H = hessian(x, y, w, b, l2, sample_weight, reduce)
+    H += null_projector(N, Q, l2, x.dtype, x.device, x_null)
     try: d = torch.linalg.solve(H, g.reshape(-1))
-    except torch.linalg.LinAlgError:                                              # singular in floating point
+    # singular in floating point
+    except torch.linalg.LinAlgError:
         d = torch.linalg.lstsq(H, g.reshape(-1, 1), driver='gelsd').solution
     return d.reshape(N + 1, Q).to(dtype)
 
 # %% ../nbs/04b_newton.ipynb #0b7bbba4
-@checks(**BATCH, l2=positive(allow_zero=True), tol=positive(allow_zero=True), sample_weight=row_weights(),
-        hessian_free=lambda v, name, call: check_bool(v, name), fused=lambda v, name, call: check_bool(v, name))
+@checks(**BATCH, l2=positive(allow_zero=True), tol=positive(allow_zero=True),
+        sample_weight=row_weights(), hessian_free=lambda v, name, call: check_bool(v, name),
+        fused=lambda v, name, call: check_bool(v, name))
 def newton_step(x,  # features X, (M,N)
                 y,  # labels Y, (M,Q)
                 w,  # weights W, (N,Q)
                 b,  # bias b, (Q,)
                 l2:float=0.,  # λ ≥ 0
                 tol:float=0., # no step when the gradient's largest entry is already ≤ tol
-                sample_weight=None,  # s (M,) ≥ 0: the weighted mean Σ r_p ℓ_p, r = s/Σs; None: 1/M
-                reduce=None,  # sums over the processes sharing the batch (`batch_mean`); None: alone
-                hessian_free:bool=False,  # conjugate gradients on Hessian-vector products (`newton_cg_direction`)
-                fused:bool=False,  # with hessian_free: each product in one compiled pass (`hvp_fused`, a C++ compiler)
-               ) -> tuple:  # (L before the step, new W, new b, {objective, grad_norm, step; cg: products Hv})
-    "One damped Newton step: (H + P)d = ∇L on the complement of the null space, then t = 1, ½, ¼, … (Armijo)."
-    if fused and not hessian_free: raise ValueError("fused: the compiled product serves hessian_free=True; got "
+                sample_weight=None,  # s (M,) ≥ 0: r = s/Σs in the mean; None: 1/M
+                reduce=None,  # sums over the processes sharing the batch; None: alone
+                hessian_free:bool=False,  # CG on Hessian-vector products (`newton_cg_direction`)
+                fused:bool=False,  # with hessian_free: each Hv compiled (`hvp_fused`, needs C++)
+               ) -> tuple:  # (L before, new W, new b, {objective, grad_norm, step; cg})
+    "One damped Newton step: (H + P)d = ∇L off the null space, then t = 1, ½, ¼, … (Armijo)."
+    if fused and not hessian_free:
+        raise ValueError("fused: the compiled product serves hessian_free=True; got "
                                                     "fused=True with hessian_free=False")
     if fused: require_compiler('fused')
     L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, sample_weight, reduce)
-    g = torch.cat([dw, db[None]])                                                 # ∇L, shaped like Θ (N+1,Q)
-    record = dict(objective=L.item(), grad_norm=g.abs().max().item(), step=0., **({'cg': 0} if hessian_free else {}))
-    if record['grad_norm'] <= tol: return L, w, b, record                         # converged: no Hessian, no step
-    if hessian_free: d, record['cg'] = newton_cg_direction(x, w, b, g, l2, tol, sample_weight, reduce, fused)
+    # ∇L, shaped like Θ (N+1,Q)
+    g = torch.cat([dw, db[None]])
+    record = dict(objective=L.item(), grad_norm=g.abs().max().item(), step=0.)
+    if hessian_free: record['cg'] = 0
+    # converged: no Hessian, no step
+    if record['grad_norm'] <= tol: return L, w, b, record
+    if hessian_free:
+        d, record['cg'] = newton_cg_direction(x, w, b, g, l2, tol, sample_weight, reduce, fused)
     else: d = newton_direction(x, y, w, b, g, l2, sample_weight, reduce)
     w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, sample_weight, reduce)
     return L, w, b, record
@@ -194,28 +226,36 @@ def conjugate_gradient(hv,             # v -> Hv for a symmetric positive semide
                        atol:float,     # stop when the residual ‖g − Hd‖ is at most this
                        max_iter:int,   # at most this many products Hv
                       ) -> tuple:      # (d ≈ H⁻¹g, products Hv used)
-    "Conjugate gradients for Hd = g from d = 0: one product Hv per iteration, each direction H-conjugate to the rest."
-    d, r = torch.zeros_like(g), g.clone()                                        # d = 0, residual r = g − Hd
+    "Conjugate gradients for Hd = g from d = 0: one Hv per iteration, directions H-conjugate."
+    # d = 0, residual r = g − Hd
+    d, r = torch.zeros_like(g), g.clone()
     p, rr = r.clone(), (r * r).sum()
     for k in range(1, max_iter + 1):
         hp = hv(p)
         curvature = (p * hp).sum()
-        if curvature <= 0: return (d if k > 1 else g), k                          # flat along p (a null direction)
-        a = rr / curvature                                                        # exact minimiser along p
+        # flat along p (a null direction)
+        if curvature <= 0: return (d if k > 1 else g), k
+        # exact minimiser along p
+        a = rr / curvature
         d, r = d + a * p, r - a * hp
         rr, rr_old = (r * r).sum(), rr
         if rr.sqrt() <= atol: break
-        p = r + rr / rr_old * p                                                   # conjugate to the previous ones
+        # conjugate to the previous ones
+        p = r + rr / rr_old * p
     return d, k
 
 def newton_cg_direction(x, w, b,   # the batch's features and Θ = [W; bᵀ], checked
                         g,         # ∇L at Θ, (N+1,Q)
-                        l2:float, tol:float, sample_weight=None, reduce=None,   # as for `newton_step`
-                        fused:bool=False,  # each product Hv by `hvp_fused` (compiled) instead of `hessian_product`
+                        l2:float, tol:float,   # λ and the tolerance, as for `newton_step`
+                        sample_weight=None, reduce=None,   # likewise
+                        fused:bool=False,  # each Hv by `hvp_fused` (compiled)
                        ) -> tuple:  # (d ≈ H⁻¹∇L, products Hv used)
-    "The Newton direction by CG on Hessian-vector products, to ‖∇L − Hd‖ ≤ max(η‖∇L‖, tol/2), η = min(½, √‖∇L‖)."
-    probs, norm = softmax(linear(x, w, b)), g.norm().item()                      # Σ at Θ, for every product Hv
-    eta = min(0.5, math.sqrt(norm))                                               # the forcing term
-    product = hvp_fused if fused else hessian_product                             # the same arguments, the same HV
+    "The Newton direction by CG on Hv, to ‖∇L − Hd‖ ≤ max(η‖∇L‖, tol/2), η = min(½, √‖∇L‖)."
+    # Σ at Θ, for every product Hv
+    probs, norm = softmax(linear(x, w, b)), g.norm().item()
+    # the forcing term
+    eta = min(0.5, math.sqrt(norm))
+    # the same arguments, the same HV
+    product = hvp_fused if fused else hessian_product
     hv = lambda v: product(x, probs, v, l2, sample_weight, reduce)
     return conjugate_gradient(hv, g, max(eta * norm, tol / 2), g.numel())
