@@ -374,13 +374,13 @@ def _interrupt(signum, frame): raise Interrupted(signum)
 
 def main(argv:list=None) -> int:
     "Entry point of `softmax-scratch`: returns the exit status (`EXIT_CODES`); one line on stderr for any failure."
-    from softmax_scratch.training import signals_to
-    from softmax_scratch.validate import one_line
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')    # TensorFlow's C++ log lines are noise in a terminal
     log, shown = logging.getLogger('softmax_scratch'), logging.StreamHandler(sys.stderr)   # the library's INFO lines
     shown.setFormatter(logging.Formatter('softmax-scratch: %(message)s'))
     level = log.level; log.addHandler(shown); log.setLevel(logging.INFO)
     try:
+        from softmax_scratch.training import signals_to   # seconds (torch): a Ctrl-C here is one line too
+        from softmax_scratch.validate import one_line
         with signals_to(_interrupt), warnings.catch_warnings():
             warnings.simplefilter('ignore', RuntimeWarning)   # training's own warnings: the command says it in its line
             args = parser().parse_args(argv)
