@@ -380,7 +380,6 @@ def main(argv:list=None) -> int:
     level = log.level; log.addHandler(shown); log.setLevel(logging.INFO)
     try:
         from softmax_scratch.training import signals_to   # seconds (torch): a Ctrl-C here is one line too
-        from softmax_scratch.validate import one_line
         with signals_to(_interrupt), warnings.catch_warnings():
             warnings.simplefilter('ignore', RuntimeWarning)   # training's own warnings: the command says it in its line
             args = parser().parse_args(argv)
@@ -391,6 +390,7 @@ def main(argv:list=None) -> int:
         print(f"softmax-scratch: interrupted by {name}", file=sys.stderr); return EXIT_CODES[name]
     except SystemExit as e: return e.code if isinstance(e.code, int) else 0      # --help
     except Exception as e:                           # the run failed: one line, the cause named
+        from softmax_scratch.validate import one_line
         print(f"softmax-scratch: error: {one_line(e)}", file=sys.stderr); return EXIT_CODES['failed']
     finally: log.removeHandler(shown); log.setLevel(level)
 

@@ -303,6 +303,11 @@ def separable(design, yi, Q:int) -> bool:
     return res.status == 0 and -res.fun > 1e-6 * max(1., abs(A).sum() / A.shape[0])
 
 # %% ../nbs/05b_estimator.ipynb #1cb88527
+def _columns(est) -> tuple:
+    "W (N,Q) and b (Q,) in float64 from coef_ and intercept_; with two classes v = w₁ − w₀ split evenly."
+    W, b = est.coef_.T.astype(np.float64), est.intercept_.astype(np.float64)
+    return (np.hstack([-W, W]) / 2, np.r_[-b, b] / 2) if len(est.classes_) == 2 else (W, b)
+
 @patch_to(SoftmaxRegression)
 def _start(self, classes, fitted, N:int) -> torch.Tensor:
     "Θ₀ (rows, classes fitted), float64: zeros, or with `warm_start` the last fit's coef_ and intercept_."
@@ -311,8 +316,7 @@ def _start(self, classes, fitted, N:int) -> torch.Tensor:
     if not (np.array_equal(self.classes_, classes) and self.coef_.shape[1] == N):
         raise ValueError(f"warm_start: expected the classes {list(self.classes_)} and the {self.coef_.shape[1]} "
                          f"features of the last fit, got {list(classes)} and {N}; set warm_start=False")
-    W, b = self.coef_.T.astype(np.float64), self.intercept_.astype(np.float64)
-    if len(classes) == 2: W, b = np.hstack([-W, W]) / 2, np.r_[-b, b] / 2       # v = w₁ − w₀, split evenly
+    W, b = _columns(self)
     b = np.where(np.isfinite(b), b, 0.)                                         # a class left out: from 0
     theta = np.vstack([W, b[None]]) if self.fit_intercept else W
     return torch.from_numpy(np.ascontiguousarray(theta[:, fitted]))
@@ -387,8 +391,7 @@ def summary(self,
     if y.shape != (len(X),) or not np.isin(y, self.classes_).all():
         raise ValueError(f"y: expected {len(X)} labels among classes_ {list(self.classes_)}, got {y.shape} "
                          f"with {sorted(set(np.unique(y)) - set(self.classes_))[:5]} unknown")
-    W, b = self.coef_.T.astype(np.float64), self.intercept_.astype(np.float64)
-    if len(self.classes_) == 2: W, b = np.hstack([-W, W]) / 2, np.r_[-b, b] / 2       # v = w₁ − w₀, split evenly
+    W, b = _columns(self)
     model = SoftmaxClassifier(*W.shape, dtype=torch.float64).set_params(torch.from_numpy(W), torch.from_numpy(b))
     names = list(getattr(self, 'feature_names_in_', [f'x{j}' for j in range(X.shape[1])]))
     l2 = 0. if self.C == math.inf else 1 / (self.C * len(X))
