@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Named by what the install depends on, by content (nbdev_export rewrites pyproject.toml unchanged, so a date would not do).
-STAMP  := $(VENV)/.installed-$(shell cat settings.ini setup.py pyproject.toml constraints.txt 2>/dev/null | md5sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat settings.ini setup.py pyproject.toml constraints.txt tools/install.py 2>/dev/null | md5sum | cut -c1-12)
 LIB    := softmax_scratch
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONHASHSEED := 0
@@ -18,11 +18,12 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 .PHONY: setup demo test tests check-export check-clean check-readme check-dist check-lines check-nbdev readme notebooks docs \
         docs-test screenshots bench test-wheel test-floors clean
 
-# Re-run only when what the install depends on changed (a stamp, not a reinstall).
+# Re-run only when what the install depends on changed (a stamp, not a reinstall). tools/install.py installs with uv
+# (half pip's time), reading pip's configuration, and falls back to pip.
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[compare,dev]'
+	$(BIN)/python -m pip install -q --upgrade -c constraints.txt pip uv
+	$(BIN)/python tools/install.py
 	@rm -f $(VENV)/.installed*; touch $@
 
 setup: $(STAMP)

@@ -50,18 +50,20 @@ def _loopback() -> str:
 
 
 _REQUEST = None   # in a process of `launch(..., interruptible=True)`: the launcher's `request` (`stoppable`)
+_START = 'forkserver' if 'forkserver' in multiprocessing.get_all_start_methods() else 'spawn'   # how ranks start
 
-def _worker(rank, nproc, port, timeout, threads, conn, fn, args, request=None):
+def _worker(rank, nproc, port, timeout, threads, conn, fn, args, request=None, env=None):
     "One process of `launch`: joins the gloo group on 127.0.0.1, runs fn(*args), reports (outcome, result or error)."
     global _REQUEST
     import torch.distributed as dist
+    if env is not None: os.environ.clear(); os.environ.update(env)   # the caller's, not the fork server's
     os.setsid()                                     # its own session: Ctrl-C in the terminal reaches the launcher alone
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(nproc),
                       GLOO_SOCKET_IFNAME=_loopback())
     torch.set_num_threads(threads)
     _REQUEST = request
     from tqdm import tqdm
-    # a thread lock: tqdm's default also makes a named semaphore, useless across spawned processes
+    # a thread lock: tqdm's default also makes a named semaphore, useless across processes
     tqdm.set_lock(threading.RLock())
     try:
         dist.init_process_group('gloo', rank=rank, world_size=nproc, timeout=datetime.timedelta(seconds=timeout))
@@ -111,11 +113,12 @@ def launch(fn,                       # a function importable by name (module lev
            interruptible:bool=False, # SIGINT, SIGTERM: ask the processes to stop (`stoppable`); False: the caller's
           ):
     "Run fn(*args) in `nproc` local processes, one gloo group on 127.0.0.1: rank 0's result, or a `RankError`."
-    ctx = multiprocessing.get_context('spawn')
+    ctx = multiprocessing.get_context(_START)
+    if _START == 'forkserver': ctx.set_forkserver_preload(['softmax_scratch.distributed'])   # imported once, forked
     port, pipes = free_port(), [ctx.Pipe(duplex=False) for _ in range(nproc)]   # (receive, send): a rank's one report
     request = ctx.RawArray('i', 2) if interruptible else None   # [the signal that asks them to stop, 1 once they did]
-    procs = [ctx.Process(target=_worker, args=(r, nproc, port, timeout, threads, pipes[r][1], fn, args, request),
-                         daemon=True) for r in range(nproc)]
+    procs = [ctx.Process(target=_worker, args=(r, nproc, port, timeout, threads, pipes[r][1], fn, args, request,
+                                               dict(os.environ)), daemon=True) for r in range(nproc)]
     done = {}                                       # rank -> (outcome, payload)
     before = {}                                     # the caller's SIGINT and SIGTERM handlers, while launch holds them
     def ask(signum, frame):

@@ -226,7 +226,7 @@ def test_the_first_compile_says_so_once(monkeypatch, capsys):
     monkeypatch.setattr(fused, '_loaded', {})
     monkeypatch.setattr(fused, 'cached', lambda name: False)           # as on a machine whose cache is empty
     code, out, err = run_cli(*argv)
-    notes = [l for l in err if 'compiling the fused loop once, about a minute' in l]
+    notes = [l for l in err if 'compiling the fused loop once, a few seconds' in l]
     assert code == 0 and len(notes) == 1 and notes[0].startswith('softmax-scratch: '), err
     code, out, err = run_cli(*argv)                                     # loaded in this process: nothing to say
     assert code == 0 and err == [], err
@@ -242,13 +242,22 @@ def test_the_first_compile_says_so_once(monkeypatch, capsys):
 
 
 def test_cached_reads_the_real_cache():
-    import hashlib
     import softmax_scratch.fused as fused
     _compiler_or_skip()
     fused.extension()                                                  # compiled (or loaded): now in the cache
-    key = hashlib.sha256('\n'.join([fused.SOURCE, *fused.FLAGS, fused._processor(), torch.__version__])
-                         .encode()).hexdigest()[:12]
-    assert fused.cached(f'softmax_scratch_fused_{key}')
+    path = fused.library_path()
+    assert path.parent == fused.cache_dir() and fused.cached(path.name) and path.stat().st_size > 0
+    assert not fused.cached('softmax_scratch_fused_000000000000.so')
+
+
+def test_a_failed_compile_says_why_and_leaves_no_file(monkeypatch, tmp_path):
+    import softmax_scratch.fused as fused
+    _compiler_or_skip()
+    monkeypatch.setenv('SOFTMAX_SCRATCH_CACHE', str(tmp_path))
+    monkeypatch.setattr(fused, '_loaded', {})
+    monkeypatch.setattr(fused, 'SOURCE', 'this is not C++;')
+    with pytest.raises(RuntimeError, match='compiling the fused loop failed'): fused.extension()
+    assert list(tmp_path.iterdir()) == [] and fused._loaded == {}     # no library, no temporary file, nothing loaded
 
 
 # ---------------------------------------------------------------------------------------------------------------------
