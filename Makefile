@@ -22,7 +22,8 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 # (half pip's time), reading pip's configuration, and falls back to pip.
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade -c constraints.txt pip uv
+	$(BIN)/python -m pip install -q --upgrade pip
+	-$(BIN)/python -m pip install -q -c constraints.txt uv  # where it cannot be installed, tools/install.py uses pip
 	$(BIN)/python tools/install.py
 	@rm -f $(VENV)/.installed*; touch $@
 
