@@ -30,7 +30,8 @@ def uv_command(conf:dict, requirements:list) -> tuple:
     "uv's command line and environment for the same install as pip's with `conf`."
     uv = shutil.which('uv', path=str(Path(PY).parent))
     if uv is None: return None, None
-    cmd = [uv, 'pip', 'install', '--quiet', '--python', PY, '--compile-bytecode', '--index-strategy', 'unsafe-best-match']
+    cmd = [uv, 'pip', 'install', '--quiet', '--python', PY, '--compile-bytecode',
+           '--index-strategy', 'unsafe-best-match']   # pip's rule: the best version from any index
     for name, option in OPTIONS.items():
         for value in conf.get(name, '').split(): cmd += [option, value]
     env = dict(os.environ)
