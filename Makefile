@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 
 .PHONY: setup demo test tests check-export check-clean check-readme check-dist check-lines check-nbdev readme notebooks docs \
-        docs-test screenshots bench test-wheel test-floors clean
+        docs-test screenshots bench bench-memmap test-wheel test-floors clean
 
 # Re-run only when what the install depends on changed (a stamp, not a reinstall). tools/install.py installs with uv
 # (half pip's time), reading pip's configuration, and falls back to pip.
@@ -135,6 +135,12 @@ bench: $(STAMP)
 	@mkdir -p nbs/bench
 	$(BIN)/softmax-scratch bench --json nbs/bench/bench.json --growth nbs/bench/growth.json --optimum nbs/bench/optimum.json \
 	  --peers nbs/bench/peers.json
+
+# One SGD epoch over a 10^7 x 100 float32 .npy pair (4 GB, written to a temporary folder under /tmp and removed), from
+# its memory maps and from memory, each in a fresh process: peak RSS, seconds per row, the ratio (issue 28; minutes,
+# 4 GB of disk and 6 GB of memory for the run from memory). tools/bench_memmap.py --help for a smaller file.
+bench-memmap: $(STAMP)
+	$(BIN)/python tools/bench_memmap.py
 
 # The wheel from check-dist in a fresh venv with its requirements and no extras (the plain `pip install`), and README.md's
 # Python code run there, outside the checkout (tests/readme_code.py). Minutes: the requirements come from the registry.

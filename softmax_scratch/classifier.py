@@ -21,6 +21,7 @@ from .solvers import SOLVERS, sgd, solver_arguments
 from .training import (History, Marks, Diverged, plan_fit, epoch_calls, epoch_total, interrupts,
                                       progress_bar, finite_params, grew, grew_from)
 from .checkpoint import save_checkpoint, load_checkpoint, MAX_LOAD_BYTES
+from .outofcore import is_source, is_mapped, feature_rows, label_rows, batch_of
 
 # %% ../nbs/04_classifier.ipynb #443bd027
 def patch_to(cls):
@@ -83,8 +84,9 @@ def _features(x, name, call):
 
 def _labels(y, name, call):
     "Spec: labels for the model, one per row of the features `x`, as rows in its dtype."
-    m = call.args['self']
-    return as_labels(y, m.n_classes, name, dtype=m.dtype, device=m.device, n_samples=len(call.args['x']))
+    m, x = call.args['self'], call.args['x']
+    if is_source(x): return label_rows(y, m.n_classes, len(x), x.chunk, name, m.dtype, m.device)   # `fit`: a file's
+    return as_labels(y, m.n_classes, name, dtype=m.dtype, device=m.device, n_samples=len(x))
 
 # %% ../nbs/04_classifier.ipynb #bcf2fa27
 @patch_to(SoftmaxClassifier)
@@ -167,8 +169,19 @@ def _lazy(solver, strategy, sample_weight, reduce) -> bool:
     return (SOLVERS[solver].whole_epochs and STRATEGIES[strategy].epoch is not None
             and sample_weight is None and reduce is None)
 
+def _mapped(x, name, call):
+    "Spec: x read from a file (`feature_rows`) for what such rows support: not 'newton', weights or processes."
+    a, m = call.args, call.args['self']
+    if a['solver'] == 'newton':
+        raise ValueError("solver: 'newton' forms the Hessian of all rows at once; with x read from a file "
+                         "use 'newton-cg'")
+    if a['sample_weight'] is not None: raise ValueError("sample_weight: rows read from a file are not weighted")
+    if a['reduce'] is not None: raise ValueError("reduce: x read from a file trains in one process")
+    return feature_rows(x, name, m.dtype, m.device, m.n_features)
+
 def _training_features(x, name, call):
     "Spec: `_features` for `fit`, without the pass for NaN and inf where the first epoch proves them absent."
+    if is_mapped(x): return _mapped(x, name, call)                     # a memory map: read a chunk at a time
     m = call.args['self']
     lazy = _lazy(*(call.args[k] for k in ('solver', 'strategy', 'sample_weight', 'reduce')))
     return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features, finite=not lazy)
@@ -251,19 +264,21 @@ def fit(self,
 def _epoch(self, x, y, plan, solver, lr, strategy, l2, tol, marks, caught) -> tuple:
     "One epoch: the solver's calls, each step taken; (the epoch's loss, the last call's record)."
     marks.start = (self.w, self.b)
-    total, record, step = 0., {}, SOLVERS[solver].step
+    total, record, step, batch_losses = 0., {}, SOLVERS[solver].step, []
     for rows, share, extra in epoch_calls(plan, len(x), self.device):
         if caught: break
-        loss, w, b, record = step(self, x[rows], y[rows], lr, strategy, l2, tol, **extra)
+        loss, w, b, record = step(self, *batch_of(x, y, rows), lr, strategy, l2, tol, **extra)
         loss = loss.item() if loss.dim() == 0 else loss.tolist()          # one host synchronisation per call
         if not all(map(math.isfinite, loss if share is None else [loss])):
             if not plan.checked: check_finite(x, 'x')                       # whole epochs: x was not checked at entry
             raise Diverged("the loss stopped being finite",
                            [marks.start if share is None else marks.prev, marks.start, marks.best, marks.first])
-        total += epoch_total(plan, loss, share, len(x))
+        if share is None: batch_losses += loss                             # whole epochs: summed once, at the end
+        else: total += epoch_total(plan, loss, share, len(x))
         if marks.first_loss is None: marks.first_loss = loss if share is not None else loss[0]   # before any step
         marks.prev, (self.w, self.b) = (self.w, self.b), (w, b)
     if caught: raise KeyboardInterrupt                                      # the epoch was not completed
+    if batch_losses: total += epoch_total(plan, batch_losses, None, len(x))
     plan.checked = True                                                     # every row's loss was finite
     return total / plan.mass, record
 

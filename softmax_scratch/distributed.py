@@ -11,11 +11,12 @@ import time
 import numpy as np
 import torch
 from .validate import one_hot, check_positive, one_line
-from .data import DATASETS, load_dataset, read_data
+from .data import DATASETS, load_dataset, read_data, data_files
 from .gradients import sq_norm
 from .objective import batch_mean
 from .training import History, shard_rows, signals_to, restore_signals
 from .classifier import SoftmaxClassifier
+from .outofcore import read_mapped, evaluate_rows
 
 # %% ../nbs/09_distributed.ipynb #a17e0007
 class PeerLost(RuntimeError):
@@ -242,19 +243,22 @@ def train(jobs:list,          # as for `train_part`
     return [_result(p) for p in parts]
 
 def _train_alone(jobs):
-    "K = 1: `fit` in this process, without a group."
+    "K = 1: `fit` in this process, without a group; an .npy pair from its memory maps, a chunk at a time."
     out = []
     for job in jobs:
-        kw = job.get('fit', {})
+        kw, valid = job.get('fit', {}), None
         if job['data'] in DATASETS:
             ds = load_dataset(job['data'], seed=job.get('seed', 0))
-            x, y, valid = ds.x_train, ds.y_train, (ds.x_valid, ds.y_valid)
+            x, y, valid, q = ds.x_train, ds.y_train, (ds.x_valid, ds.y_valid), ds.y_train.shape[1]
+        elif len(data_files(job['data'])) == 2: x, y, q = read_mapped(job['data'])   # never read whole
         else:
             x, labels, _ = read_data(job['data'], job.get('label'))
-            x, y, valid = torch.as_tensor(x), one_hot(labels, int(labels.max()) + 1), None
-        model = SoftmaxClassifier(x.shape[1], y.shape[1], seed=job.get('seed', 0))
+            q = int(labels.max()) + 1
+            x, y = torch.as_tensor(x), one_hot(labels, q)
+        model = SoftmaxClassifier(x.shape[1], q, seed=job.get('seed', 0))
         h = model.fit(x, y, valid=valid, **{'progress': False, **kw})
-        loss, acc = evaluate(model, x, y, kw.get('l2', 0.))
+        loss, acc = (evaluate_rows(model.w, model.b, x, y, kw.get('l2', 0.)) if isinstance(x, np.memmap)
+                     else evaluate(model, x, y, kw.get('l2', 0.)))
         out.append(dict(w=model.w, b=model.b, history=dataclasses.asdict(h), train_loss=loss, train_acc=acc,
                         rows=len(x)))
     return out

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['augment', 'hessian_explicit', 'hessian', 'hessian_product', 'hvp', 'feature_null_space', 'null_projector',
-           'line_search', 'newton_direction', 'newton_step', 'conjugate_gradient', 'newton_cg_direction']
+           'line_search', 'newton_direction', 'newton_step', 'conjugate_gradient', 'newton_cg_direction',
+           'source_product']
 
 # %% ../nbs/04b_newton.ipynb #06ef425d
 import math
@@ -17,6 +18,7 @@ from .gradients import BATCH, row_chunks, weights_of_mean, sq_norm
 from .inplace import chunk_rows
 from .objective import loss_and_grads, batch_mean
 from .fused import hvp_fused, require_compiler
+from .outofcore import is_source, each_chunk, chunk_sum
 
 # %% ../nbs/04b_newton.ipynb #bede405a
 def augment(x):  # features X, (M,N)
@@ -96,11 +98,11 @@ def hessian_product(x,  # features X, (M,N), checked
     "HV = X̃ᵀ[Σ ⊙ (U − rowsum(Σ ⊙ U))]/M + λDV, U = X̃V: linear on V, softmax VJP, linear VJP."
     hw = hb = 0
     # each chunk of X read once
-    for c in row_chunks(len(x), chunk_rows(x.shape[1], x.element_size())):
+    for c, xc in each_chunk(x, chunk_rows(x.shape[1], x.element_size())):
         # the Jacobian is symmetric: VJP = JVP
-        u = softmax_vjp(probs[c], linear(x[c], v[:-1], v[-1]))
+        u = softmax_vjp(probs[c], linear(xc, v[:-1], v[-1]))
         # weighted: row p × s_p
-        gw, gb = linear_vjp(x[c], u if sample_weight is None else u * sample_weight[c, None])
+        gw, gb = linear_vjp(xc, u if sample_weight is None else u * sample_weight[c, None])
         hw, hb = hw + gw, hb + gb
     mass = len(x) if sample_weight is None else sample_weight.sum().item()
     hw, hb = batch_mean([hw, hb], mass, reduce)   # /M (/Σs)
@@ -164,7 +166,8 @@ def line_search(x, y, w, b,  # the batch and the parameters Θ = [W; bᵀ], chec
         w_t, b_t = w - t * d[:N], b - t * d[N]
         # below what L resolves
         if slope <= 1e3 * torch.finfo(x.dtype).eps * abs(L) or t < 1e-10: break
-        ce = mass * cross_entropy_from_logits(y, linear(x, w_t, b_t), r)
+        ce = (mass * cross_entropy_from_logits(y, linear(x, w_t, b_t), r) if not is_source(x) else   # from a file:
+              chunk_sum(lambda xc, yc: [len(xc) * cross_entropy_from_logits(yc, linear(xc, w_t, b_t))], x, y)[0])
         ce = batch_mean([ce], mass, reduce)[0]
         if (ce + l2 / 2 * sq_norm(w_t) if l2 else ce) <= L - 1e-4 * t * slope: break
         t /= 2
@@ -251,11 +254,25 @@ def newton_cg_direction(x, w, b,   # the batch's features and Θ = [W; bᵀ], ch
                         fused:bool=False,  # each Hv by `hvp_fused` (compiled)
                        ) -> tuple:  # (d ≈ H⁻¹∇L, products Hv used)
     "The Newton direction by CG on Hv, to ‖∇L − Hd‖ ≤ max(η‖∇L‖, tol/2), η = min(½, √‖∇L‖)."
-    # Σ at Θ, for every product Hv
-    probs, norm = softmax(linear(x, w, b)), g.norm().item()
+    norm = g.norm().item()
     # the forcing term
     eta = min(0.5, math.sqrt(norm))
+    # rows read from a file: each read's Σ again at every product (`source_product`), not Σ (M,Q) kept
+    if is_source(x): return conjugate_gradient(lambda v: source_product(x, w, b, v, l2), g, max(eta * norm, tol / 2),
+                                               g.numel())
+    # Σ at Θ, for every product Hv
+    probs = softmax(linear(x, w, b))
     # the same arguments, the same HV
     product = hvp_fused if fused else hessian_product
     hv = lambda v: product(x, probs, v, l2, sample_weight, reduce)
     return conjugate_gradient(hv, g, max(eta * norm, tol / 2), g.numel())
+
+def source_product(x,     # a RowSource of features (M,N)
+                   w, b,  # Θ = [W; bᵀ]
+                   v,     # the direction, (N+1,Q)
+                   l2:float,  # λ
+                  ) -> torch.Tensor:  # HV, (N+1,Q)
+    "HV over rows read from a file: Σ_c M_c·(H_c V) / M + λDV, each read's Σ computed at the product."
+    h = chunk_sum(lambda xc: [len(xc) * hessian_product(xc, softmax(linear(xc, w, b)), v)], x)[0] / len(x)
+    h[:-1] += l2 * v[:-1]
+    return h

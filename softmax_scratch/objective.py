@@ -17,6 +17,7 @@ from .gradients import (BATCH, grad_kronecker_chunked, grad_blockdiag, grad_clos
                                        weights_of_mean, penalised)
 from .inplace import chunk_rows, grad_inplace, inplace_sgd_epoch, blockdiag_delta
 from .fused import grad_fused, sgd_epoch as fused_sgd_epoch, require_compiler
+from .outofcore import is_source, chunk_sum
 
 # %% ../nbs/04d_objective.ipynb #9b4e1cff
 @dataclass(frozen=True)
@@ -66,12 +67,15 @@ def strategy_spec(v, name, call=None):
 
 # %% ../nbs/04d_objective.ipynb #9d18bdd9
 def is_one_hot(y:torch.Tensor) -> bool:  # checked labels Y (M,Q): non-negative rows summing to 1
-    "Whether every row of Y is one-hot (its largest entry is 1)."
-    return bool((y.amax(1) == 1).all()) if len(y) else True
+    "Whether every row of Y is one-hot (its largest entry is 1); a `RowSource`'s rows are (class indices)."
+    return True if is_source(y) or not len(y) else bool((y.amax(1) == 1).all())
 
 def chunked_mean(s:Strategy, x, y, w, b, r=None) -> tuple:
     "(L, ∂L/∂W, ∂L/∂b) of the (weighted) mean over the rows of x, by strategy `s`, chunk by chunk."
     M = len(x)
+    if is_source(x):                     # rows read from a file: Σ over its reads of M_c × the read's mean, / M
+        if r is not None: raise ValueError("sample_weight: rows read from a file are not weighted; got weights")
+        return [t / M for t in chunk_sum(lambda xc, yc: [len(xc) * t for t in chunked_mean(s, xc, yc, w, b)], x, y)]
     chunks = row_chunks(M, chunk_rows(x.shape[1], x.element_size())) if s.chunked else [slice(0, M)]
     traced = any(t.requires_grad for t in (x, y, w, b))                  # autograd or torch.func differentiates
     if s.inplace is not None and r is None and not traced and is_one_hot(y): return s.inplace(x, y, w, b, chunks)

@@ -14,6 +14,7 @@ from .validate import check_finite
 from .linear import linear
 from .objective import STRATEGIES, is_one_hot
 from .solvers import SOLVERS, MAX_ITER
+from .outofcore import is_source, each_chunk
 
 # %% ../nbs/04f_training.ipynb #58b42910
 @dataclass
@@ -73,6 +74,7 @@ class Plan:
     shuffle:bool = False    # a new random order each epoch
     generator:torch.Generator = None    # seeds the shuffle
     checked:bool = True     # x was checked for NaN and inf (else the first epoch's losses prove it)
+    span:int = None         # whole epochs from a file (`RowSource`): rows per call, whole batches; None: all rows
 
 # %% ../nbs/04f_training.ipynb #da171fd3
 def shard_rows(n:int,          # rows in all
@@ -98,6 +100,11 @@ def epoch_calls(plan:Plan,  # how to walk the data
                ):           # yields (rows, share of the epoch's loss (None: a whole epoch), the solver's keywords)
     "The solver calls of one epoch."
     order = torch.randperm(m, generator=plan.generator).to(device) if plan.shuffle else None
+    if plan.whole and plan.span:                                         # from a file: a read of whole batches a call
+        for i in range(0, m, plan.span):
+            yield (slice(i, i + plan.span) if order is None else order[i:i + plan.span]), None, dict(
+                batch_size=plan.batch_size)
+        return
     if plan.whole:
         yield slice(0, m), None, dict(batch_size=plan.batch_size, **({} if order is None else dict(order=order)))
         return
@@ -129,6 +136,7 @@ def plan_fit(x, y,                   # the training data, checked (x perhaps not
             ) -> Plan:
     "How `fit` walks the data (its defaults here too: a call from inside the library skips the checks that set them)."
     epochs = max_iter or (MAX_ITER if SOLVERS[solver].counts == 'iterations' else epochs)
+    checked = checked or is_source(x)                        # rows read from a file are checked as they are read
     n = len(x) if reduce is None else round(reduce(torch.tensor(float(len(x)), dtype=torch.float64)).item())
     batch_size = min(batch_size or n, n)                     # a batch larger than the rows is the full batch
     parts = None if reduce is None else [len(r) for r in shard_rows(n, batch_size, *shard)]
@@ -137,11 +145,14 @@ def plan_fit(x, y,                   # the training data, checked (x perhaps not
                          f"{batch_size}, got {len(x)}")
     whole = (SOLVERS[solver].whole_epochs and STRATEGIES[strategy].epoch is not None and sample_weight is None
              and reduce is None and is_one_hot(y))
+    span = x.chunk // batch_size * batch_size if is_source(x) and whole else None   # whole batches a read
+    whole = whole and span != 0                              # a batch larger than a read: one call a batch
     if not (checked or whole): check_finite(x, 'x')
     sample_weight = None if sample_weight is None else sample_weight.to(x)
     mass = n if sample_weight is None else sample_weight.sum().item()
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    return Plan(epochs, batch_size, n, mass, whole, parts, sample_weight, reduce, shuffle, gen, checked or not whole)
+    return Plan(epochs, batch_size, n, mass, whole, parts, sample_weight, reduce, shuffle, gen, checked or not whole,
+                span)
 
 # %% ../nbs/04f_training.ipynb #c03d0be4
 def restore_signals(old:dict):  # signal -> the handler `signal.signal` returned
@@ -203,7 +214,8 @@ def finite_params(candidates:list, # (W, b) pairs, in order of preference (None:
     "The first candidate whose logits are finite on every data set (on every process's rows, with `reduce`)."
     def usable(p):
         if p is None: return False
-        bad = sum(not torch.isfinite(linear(d, *p)).all() for d in data)
+        bad = sum(not all(torch.isfinite(linear(c, *p)).all() for _, c in each_chunk(d, getattr(d, 'chunk', len(d))))
+                  for d in data)                                  # a RowSource: read by chunks
         return (bad if reduce is None else reduce(torch.tensor(float(bad), dtype=torch.float64)).item()) == 0
     return next((p for p in candidates if usable(p)), candidates[-1])
 

@@ -1,0 +1,159 @@
+"""Data larger than memory (issue 28, item 4): `fit` from a read-only memory-mapped .npy pair gives the numbers it gives
+from memory (every strategy; SGD in minibatches, shuffled or not, and full batch; Newton-CG), reports a NaN and a bad
+label as it does from memory, and trains an epoch of a 300 MB file in a fresh process whose peak memory grows by far
+less than the file (pages read are dropped after each read)."""
+import os, subprocess, sys, textwrap
+import numpy as np
+import pytest
+import torch
+
+from softmax_scratch.classifier import SoftmaxClassifier
+from softmax_scratch.outofcore import RowSource
+from softmax_scratch.validate import NonFiniteError
+from softmax_scratch.fused import CompilerMissing, require_compiler
+from softmax_scratch.cli import main
+
+try: require_compiler(); _FUSED = ['fused']
+except CompilerMissing: _FUSED = []
+
+M, N, Q = 1500, 6, 4
+RUNS = {'sgd-batches': dict(solver='sgd', epochs=2, lr=0.1, batch_size=128),
+        'sgd-shuffled': dict(solver='sgd', epochs=2, lr=0.1, batch_size=128, shuffle=True, seed=3),
+        'sgd-full': dict(solver='sgd', epochs=2, lr=0.1),
+        'newton-cg': dict(solver='newton-cg', max_iter=4)}
+
+
+@pytest.fixture(scope='module')
+def pair(tmp_path_factory):
+    d = tmp_path_factory.mktemp('pair')
+    rng = np.random.default_rng(0)
+    np.save(d/'X.npy', rng.standard_normal((M, N)).astype(np.float32))
+    np.save(d/'Y.npy', rng.integers(0, Q, M))
+    return d
+
+
+def _fits(x, y, strategy, run, dtype=torch.float64):
+    model = SoftmaxClassifier(N, Q, seed=0, dtype=dtype)
+    h = model.fit(x, y, strategy=strategy, l2=0.01, progress=False, **RUNS[run])
+    return model, h
+
+
+@pytest.mark.parametrize('strategy', ['kronecker', 'blockdiag', 'closed', *_FUSED])
+@pytest.mark.parametrize('run', list(RUNS))
+def test_fit_from_a_memory_map_is_fit_from_memory(pair, strategy, run):
+    X, Y = np.load(pair/'X.npy', mmap_mode='r'), np.load(pair/'Y.npy', mmap_mode='r')
+    a, ha = _fits(torch.from_numpy(np.array(X)).double(), torch.from_numpy(np.array(Y)), strategy, run)
+    for source in (X, RowSource(X, chunk=400)):       # one read of the whole file; reads of 400 rows (4 of them)
+        b, hb = _fits(source, Y, strategy, run)
+        chunked = isinstance(source, RowSource) and run in ('sgd-full', 'newton-cg')   # sums over reads
+        if chunked:                                    # the same sums, added in another order: float64 rounding
+            torch.testing.assert_close(b.w, a.w, rtol=1e-12, atol=1e-13)
+            torch.testing.assert_close(b.b, a.b, rtol=1e-12, atol=1e-13)
+            np.testing.assert_allclose(hb.train_loss, ha.train_loss, rtol=1e-13)
+        else:                                          # the same arithmetic: the same bits
+            assert torch.equal(b.w, a.w) and torch.equal(b.b, a.b), (strategy, run, type(source))
+            assert hb.train_loss == ha.train_loss
+        assert hb.solver.keys() == ha.solver.keys() and len(hb) == len(ha) and hb.converged == ha.converged
+
+
+def test_float32_model_from_a_float64_file(pair, tmp_path):
+    np.save(tmp_path/'X64.npy', np.load(pair/'X.npy').astype(np.float64))
+    X, Y = np.load(tmp_path/'X64.npy', mmap_mode='r'), np.load(pair/'Y.npy', mmap_mode='r')
+    a, ha = _fits(torch.from_numpy(np.array(X)).float(), torch.from_numpy(np.array(Y)), 'closed', 'sgd-batches',
+                  torch.float32)
+    b, hb = _fits(X, Y, 'closed', 'sgd-batches', torch.float32)
+    assert torch.equal(a.w, b.w) and ha.train_loss == hb.train_loss
+
+
+def _bad_pair(tmp_path, pair, row=None, label=None):
+    x, y = np.load(pair/'X.npy'), np.load(pair/'Y.npy')
+    if row is not None: x[row, 2] = np.nan
+    if label is not None: y[label] = Q
+    np.save(tmp_path/'X.npy', x); np.save(tmp_path/'Y.npy', y)
+    return (np.load(tmp_path/'X.npy', mmap_mode='r'), np.load(tmp_path/'Y.npy', mmap_mode='r')), (x, y)
+
+
+def _error(fn):
+    with pytest.raises(ValueError) as e: fn()
+    return e.type, str(e.value)
+
+
+@pytest.mark.parametrize('run', ['sgd-batches', 'sgd-full', 'newton-cg'])
+def test_a_nan_in_a_read_is_the_error_from_memory(pair, tmp_path, run):
+    (X, Y), (x, y) = _bad_pair(tmp_path, pair, row=1234)
+    model = SoftmaxClassifier(N, Q, seed=0)
+    w0 = model.w.clone()
+    for source in (X, RowSource(X, chunk=400)):
+        mapped = _error(lambda: model.fit(source, Y, strategy='closed', progress=False, **RUNS[run]))
+        assert torch.equal(model.w, w0)                                        # the model as it was
+        memory = _error(lambda: model.fit(x, y, strategy='closed', progress=False, **RUNS[run]))
+        assert mapped == memory == (NonFiniteError, 'x: expected finite values, got NaN or inf (first in row 1234)')
+
+
+def test_a_label_out_of_range_is_the_error_from_memory(pair, tmp_path):
+    (X, Y), (x, y) = _bad_pair(tmp_path, pair, label=1000)
+    model = SoftmaxClassifier(N, Q, seed=0)
+    mapped = _error(lambda: model.fit(RowSource(X, chunk=400), Y, 1, 0.1, 128, progress=False))
+    memory = _error(lambda: model.fit(x, y, 1, 0.1, 128, progress=False))
+    assert mapped == memory == (ValueError, f'y: expected class indices in 0..{Q - 1}, got {Q}')
+    assert model.history is None                                               # refused before training
+
+
+def test_what_rows_from_a_file_do_not_take(pair):
+    X, Y = np.load(pair/'X.npy', mmap_mode='r'), np.load(pair/'Y.npy', mmap_mode='r')
+    model = SoftmaxClassifier(N, Q, seed=0)
+    with pytest.raises(ValueError, match="solver: 'newton' forms the Hessian"): model.fit(X, Y, solver='newton')
+    with pytest.raises(ValueError, match='sample_weight: rows read from a file'):
+        model.fit(X, Y, 1, 0.1, sample_weight=np.ones(M))
+    with pytest.raises(ValueError, match=r'y: with x read from a file, expected class indices of shape \(M,\)'):
+        model.fit(X, np.eye(Q)[np.load(pair/'Y.npy')], 1, 0.1)
+    with pytest.raises(ValueError, match='x: expected 5 features'): SoftmaxClassifier(5, Q).fit(X, Y, 1, 0.1)
+
+
+def test_the_command_line_trains_an_npy_pair_from_its_maps(pair, capsys):
+    files = f"{pair/'X.npy'},{pair/'Y.npy'}"
+    assert main(['train', '--data', files, '--epochs', '2', '--lr', '0.1', '--batch-size', '128']) == 0
+    out = capsys.readouterr().out
+    model = SoftmaxClassifier(N, Q, seed=0)
+    x, y = torch.from_numpy(np.load(pair/'X.npy')).double(), torch.from_numpy(np.load(pair/'Y.npy'))
+    model.fit(x, y, 2, 0.1, 128, progress=False)
+    assert f"train loss {model.evaluate(x, y):.4f}  accuracy {model.accuracy(x, y):.4f}" in out, out
+
+
+# 750 000 × 100 float32: 300 MB, written once per session, in chunks (never whole in this process)
+BIG_M, BIG_N, BIG_Q = 750_000, 100, 10
+
+@pytest.fixture(scope='session')
+def big_pair(tmp_path_factory):
+    d = tmp_path_factory.mktemp('big')
+    X = np.lib.format.open_memmap(d/'X.npy', mode='w+', dtype=np.float32, shape=(BIG_M, BIG_N))
+    rng = np.random.default_rng(0)
+    for i in range(0, BIG_M, 100_000): X[i:i + 100_000] = rng.standard_normal((min(100_000, BIG_M - i), BIG_N))
+    X.flush(); del X
+    np.save(d/'Y.npy', rng.integers(0, BIG_Q, BIG_M).astype(np.int64))
+    return d
+
+CHILD = textwrap.dedent('''
+    import sys, resource, numpy as np, torch
+    from softmax_scratch.classifier import SoftmaxClassifier
+    torch.set_num_threads(1)
+    X, Y = np.load(sys.argv[1], mmap_mode='r'), np.load(sys.argv[2], mmap_mode='r')
+    warm = SoftmaxClassifier(100, 10, seed=0, dtype=torch.float32)      # every code path once, on a small file part
+    warm.fit(np.asarray(X[:8192]).copy(), np.asarray(Y[:8192]).copy(), 1, 0.01, 4096, progress=False)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    model = SoftmaxClassifier(100, 10, seed=0, dtype=torch.float32)
+    h = model.fit(X, Y, 1, 0.01, 4096, progress=False)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(before, after, h.train_loss[0])
+''')
+
+def test_an_epoch_from_a_memory_map_holds_far_less_than_the_file(big_pair):
+    size = os.path.getsize(big_pair/'X.npy')
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    run = subprocess.run([sys.executable, '-c', CHILD, str(big_pair/'X.npy'), str(big_pair/'Y.npy')],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    before, after, loss = run.stdout.split()
+    growth = (int(after) - int(before)) * 1024                                 # ru_maxrss: KiB on Linux
+    assert np.isfinite(float(loss))
+    assert growth < 0.25 * size, f"peak RSS grew by {growth / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB file"
