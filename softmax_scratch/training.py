@@ -214,7 +214,8 @@ def finite_params(candidates:list, # (W, b) pairs, in order of preference (None:
     "The first candidate whose logits are finite on every data set (on every process's rows, with `reduce`)."
     def usable(p):
         if p is None: return False
-        bad = sum(not all(torch.isfinite(linear(c, *p)).all() for _, c in each_chunk(d, getattr(d, 'chunk', len(d))))
+        bad = sum(not all(torch.isfinite(linear(c, *p)).all() for _, c in each_chunk(d, d.chunk if is_source(d)
+                                                                                          else len(d)))
                   for d in data)                                  # a RowSource: read by chunks
         return (bad if reduce is None else reduce(torch.tensor(float(bad), dtype=torch.float64)).item()) == 0
     return next((p for p in candidates if usable(p)), candidates[-1])

@@ -157,3 +157,13 @@ def test_an_epoch_from_a_memory_map_holds_far_less_than_the_file(big_pair):
     growth = (int(after) - int(before)) * 1024                                 # ru_maxrss: KiB on Linux
     assert np.isfinite(float(loss))
     assert growth < 0.25 * size, f"peak RSS grew by {growth / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB file"
+
+
+def test_divergence_from_a_memory_map_goes_back_as_from_memory(pair):
+    X, Y = np.load(pair/'X.npy', mmap_mode='r'), np.load(pair/'Y.npy', mmap_mode='r')
+    runs = []
+    for x in (torch.from_numpy(np.array(X)).double(), RowSource(X, chunk=400)):
+        model = SoftmaxClassifier(N, Q, seed=0)
+        with pytest.warns(RuntimeWarning, match='diverged'): h = model.fit(x, Y, 3, 1e200, 128, progress=False)
+        runs.append((model.w, h.stopped, h.train_loss))
+    assert torch.equal(runs[0][0], runs[1][0]) and runs[0][1:] == runs[1][1:]
