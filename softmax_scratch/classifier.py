@@ -219,7 +219,7 @@ def _shard(v, name, call):
         seed=lambda v, name, call: check_seed(v, name), sample_weight=_sample_weight,
         shard=_shard)
 def fit(self,
-        x,                        # features X, (M,N): tensor, array, list, or np.memmap (read a chunk at a time)
+        x,                        # features X (M,N): tensor, array, list, np.memmap (read by chunks)
         y,                        # labels: class indices (M,), or one-hot rows (M,Q)
         epochs:int=None,          # passes over the training data (0: nothing happens)
         lr:float=None,            # learning rate η > 0 (the Newton solvers take none)

@@ -4,8 +4,7 @@
 
 # %% auto #0
 __all__ = ['augment', 'hessian_explicit', 'hessian', 'hessian_product', 'hvp', 'feature_null_space', 'null_projector',
-           'line_search', 'newton_direction', 'newton_step', 'conjugate_gradient', 'newton_cg_direction',
-           'source_product']
+           'line_search', 'newton_direction', 'newton_step', 'conjugate_gradient', 'newton_cg_direction']
 
 # %% ../nbs/04b_newton.ipynb #06ef425d
 import math
@@ -166,8 +165,11 @@ def line_search(x, y, w, b,  # the batch and the parameters Θ = [W; bᵀ], chec
         w_t, b_t = w - t * d[:N], b - t * d[N]
         # below what L resolves
         if slope <= 1e3 * torch.finfo(x.dtype).eps * abs(L) or t < 1e-10: break
-        ce = (mass * cross_entropy_from_logits(y, linear(x, w_t, b_t), r) if not is_source(x) else   # from a file:
-              chunk_sum(lambda xc, yc: [len(xc) * cross_entropy_from_logits(yc, linear(xc, w_t, b_t))], x, y)[0])
+        if is_source(x):
+            # rows read from a file: the sum over the reads
+            read = lambda xc, yc: [len(xc) * cross_entropy_from_logits(yc, linear(xc, w_t, b_t))]
+            ce = chunk_sum(read, x, y)[0]
+        else: ce = mass * cross_entropy_from_logits(y, linear(x, w_t, b_t), r)
         ce = batch_mean([ce], mass, reduce)[0]
         if (ce + l2 / 2 * sq_norm(w_t) if l2 else ce) <= L - 1e-4 * t * slope: break
         t /= 2
@@ -258,8 +260,9 @@ def newton_cg_direction(x, w, b,   # the batch's features and Θ = [W; bᵀ], ch
     # the forcing term
     eta = min(0.5, math.sqrt(norm))
     # rows read from a file: each read's Σ again at every product (`source_product`), not Σ (M,Q) kept
-    if is_source(x): return conjugate_gradient(lambda v: source_product(x, w, b, v, l2), g, max(eta * norm, tol / 2),
-                                               g.numel())
+    if is_source(x):
+        hv = lambda v: source_product(x, w, b, v, l2)
+        return conjugate_gradient(hv, g, max(eta * norm, tol / 2), g.numel())
     # Σ at Θ, for every product Hv
     probs = softmax(linear(x, w, b))
     # the same arguments, the same HV
@@ -267,6 +270,7 @@ def newton_cg_direction(x, w, b,   # the batch's features and Θ = [W; bᵀ], ch
     hv = lambda v: product(x, probs, v, l2, sample_weight, reduce)
     return conjugate_gradient(hv, g, max(eta * norm, tol / 2), g.numel())
 
+# %% ../nbs/04b_newton.ipynb #52ae3038
 def source_product(x,     # a RowSource of features (M,N)
                    w, b,  # Θ = [W; bᵀ]
                    v,     # the direction, (N+1,Q)

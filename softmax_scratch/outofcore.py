@@ -75,13 +75,14 @@ class RowSource:
         width = array.shape[1] if array.ndim == 2 else 1
         self.chunk = chunk or chunk_rows(width, torch.finfo(dtype).bits // 8) * READ_CHUNKS
         self.buffers = {}   # 'rows': the buffer reads in file order reuse, shared with views
+        self.shape = (len(self), n_classes or array.shape[1])   # as a tensor's: (M,N) features, (M,Q) one-hot labels
 
     def __len__(self):
         return len(range(len(self.array))[self.index]) if isinstance(self.index, slice) else len(self.index)
 
-    @property
-    def shape(self) -> tuple: return (len(self), self.n_classes or self.array.shape[1])
-    def element_size(self) -> int: return torch.finfo(self.dtype).bits // 8
+    def element_size(self) -> int:
+        "Bytes of one value as rows are returned (a tensor's `element_size`)."
+        return torch.finfo(self.dtype).bits // 8
     def __repr__(self): return f"RowSource({self.name}: {shape_of(self)}, {self.dtype})"
 
 # %% ../nbs/04i_outofcore.ipynb #95c3b65d
@@ -147,11 +148,17 @@ def _rows(self, start:int, stop:int) -> torch.Tensor:  # positions start..stop
     "Rows start..stop, checked, in the model's dtype; pages dropped after."
     return self.read(slice(start, stop))
 
+def _take(self, rows) -> torch.Tensor:  # positions: a tensor or array of ints (a shuffled batch)
+    "Rows at the positions `rows`, in their order, checked (`read` of those positions)."
+    return self.read(rows)
+
 def _chunks(self) -> list:
     "Slices of `chunk` positions each, covering the source in order."
     return row_chunks(len(self), self.chunk)
 
-RowSource.block, RowSource.read, RowSource.rows, RowSource.take, RowSource.chunks = _block, _read, _rows, _read, _chunks
+for _name, _f in dict(block=_block, read=_read, rows=_rows, take=_take, chunks=_chunks).items():
+    _f.__name__, _f.__qualname__ = _name, f'RowSource.{_name}'   # the method's name in tracebacks and the reference
+    setattr(RowSource, _name, _f)
 
 # %% ../nbs/04i_outofcore.ipynb #3920e110
 def is_source(x) -> bool:  # anything
