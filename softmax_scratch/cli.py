@@ -126,6 +126,7 @@ def _bench_options(bn):
                          "× 100 × 10 raw and standardised), write it as JSON to PATH")
     bn.add_argument('--peers', type=Path, metavar='PATH', help="also time one loss-and-gradient call against "
                     "scikit-learn's compiled loss and torch.compile, each in its own process, and write it to PATH")
+    bn.add_argument('--quiet-for', type=_non_negative_float, default=0., metavar='S', help='--peers: wait ≤ S s')
 
 def parser() -> argparse.ArgumentParser:
     "The `softmax-scratch` command line."
@@ -311,7 +312,7 @@ def run_bench(args) -> int:
         _record(args.optimum, found, optimum_table(found))
     if args.peers:
         found = peers(args.samples, args.features, args.classes, tuple(args.dtype), threads=args.threads,
-                      progress=shown)
+                      progress=shown, quiet_for=args.quiet_for)
         _record(args.peers, found, peers_table(found))
     return 0
 

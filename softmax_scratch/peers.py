@@ -198,12 +198,21 @@ def _dtype_rows(dtype, contenders, size, threads, repeats, rounds, l2, seed, tim
         for conn in pipes.values(): conn.close()
     return peer_rows(dtype, times, errors)
 
+# %% ../nbs/07c_peers.ipynb #cd80f990
+def wait_for_quiet(limit:float,      # seconds to wait at most (0: not at all)
+                   below:float=1.,   # the 1-minute load average to wait for
+                  ) -> float:        # the load average when the wait ended
+    "Wait until the 1-minute load average is below `below`, for at most `limit` seconds."
+    end = time.monotonic() + limit
+    while os.getloadavg()[0] >= below and time.monotonic() < end: time.sleep(min(5., max(0., end - time.monotonic())))
+    return os.getloadavg()[0]
+
 # %% ../nbs/07c_peers.ipynb #d1ac7e50
 _count = positive(integer=True)
 
 @checks(n_samples=_count, n_features=_count, n_classes=_count, dtypes=subset(('float64', 'float32')),
         contenders=subset(PEERS), threads=_count, repeats=_count, rounds=_count, l2=positive(allow_zero=True),
-        seed=positive(integer=True, allow_zero=True), timeout=positive())
+        seed=positive(integer=True, allow_zero=True), timeout=positive(), quiet_for=positive(allow_zero=True))
 def peers(n_samples:int=60_000,          # M
           n_features:int=784,            # N
           n_classes:int=10,              # Q
@@ -216,10 +225,12 @@ def peers(n_samples:int=60_000,          # M
           seed:int=0,                    # the problem's seed
           timeout:float=1800.,           # seconds to wait for a process's answer (its first call compiles)
           progress:bool=True,            # progress bar over the rounds
+          quiet_for:float=0.,            # seconds to wait at most for a load average below 1 first (`wait_for_quiet`)
          ) -> dict:
     "Time one loss-and-gradient call of each contender, each in its own process, in alternating rounds: ms and ratios."
     from tqdm.auto import tqdm
     contenders, notes = _available(contenders)
+    wait_for_quiet(quiet_for)
     load, results = os.getloadavg(), []
     with tqdm(total=len(dtypes) * rounds, desc='peers', disable=not progress, leave=False) as bar:
         for dtype in dtypes:

@@ -87,3 +87,9 @@ def test_bench_peers_option_writes_the_report(tmp_path, monkeypatch, capsys):
     assert [r['contender'] for r in report['results']] == ['closed', PEER]
     text = capsys.readouterr().out
     assert f"wrote {out}" in text and PEER in text
+
+
+def test_quiet_for_is_a_number_of_seconds_at_least_zero():
+    from softmax_scratch.cli import main
+    for bad in ('-1', 'soon'):
+        assert main(['bench', '--peers', 'p.json', '--quiet-for', bad]) == 2     # a usage error, before any work
