@@ -255,9 +255,13 @@ def _expect(t, x, dim:int, name:str):
     if not (t.device.type == 'cpu' and t.is_contiguous() and t.dtype == x.dtype and t.dim() == dim):
         raise ValueError(f"{name}: expected a contiguous CPU tensor of {x.dtype} with {dim} dimension(s)")
 
+def _expect_floating(x):
+    "The C side has entry points for float64 and float32 only."
+    if x.dtype not in (torch.float64, torch.float32): raise ValueError(f"x: expected float64 or float32, got {x.dtype}")
+
 def _expect_all(x, y, wt, b) -> tuple:
     "The checks of a loss call: x (M,N), y (M,Q), wt (Q,N), b (Q,) of one floating type; (M, N, Q)."
-    if x.dtype not in (torch.float64, torch.float32): raise ValueError(f"x: expected float64 or float32, got {x.dtype}")
+    _expect_floating(x)
     for t, dim, name in ((x, 2, 'x'), (y, 2, 'y'), (wt, 2, 'wt'), (b, 1, 'b')): _expect(t, x, dim, name)
     (M, N), Q = x.shape, wt.shape[0]
     if y.shape != (M, Q) or wt.shape[1] != N or b.shape != (Q,): raise ValueError("x, y, wt, b: shapes disagree")
@@ -295,8 +299,7 @@ class Loop:
 
     def hvp_sums(self, x, probs, sw, wt, b, vt, vb) -> tuple:
         "Σ_p s_p h_p x̃_pᵀ as (∂Wᵀ (Q,N), ∂b (Q,)): Σ is probs (M,Q), or softmax(XW + b) from wt (Q,N) and b."
-        if x.dtype not in (torch.float64, torch.float32):
-            raise ValueError(f"x: expected float64 or float32, got {x.dtype}")
+        _expect_floating(x)
         for t, dim, name in ((x, 2, 'x'), (vt, 2, 'vt'), (vb, 1, 'vb')): _expect(t, x, dim, name)
         (M, N), Q = x.shape, vt.shape[0]
         if M == 0 or vt.shape[1] != N or vb.shape != (Q,): raise ValueError("x, vt, vb: shapes disagree")

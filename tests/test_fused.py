@@ -97,3 +97,20 @@ def test_without_a_compiler_fused_is_refused_and_the_rest_works(monkeypatch):
     with pytest.raises(CompilerMissing, match="strategy='closed'"): m.gradients(ds.x_train, ds.y_train, 'fused')
     for s in ('closed', 'blockdiag', 'kronecker'):
         assert len(m.fit(ds.x_train, ds.y_train, 1, 0.1, 28, strategy=s, progress=False)) == 1
+
+
+@pytest.mark.skipif(NO_COMPILER is not None, reason=str(NO_COMPILER))
+def test_the_loop_checks_what_the_c_side_assumes():
+    from softmax_scratch.fused import extension
+    ext, x, y = extension(), torch.randn(6, 4, dtype=torch.float64), torch.eye(3, dtype=torch.float64)[[0, 1, 2] * 2]
+    wt, b = torch.zeros(3, 4, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    assert torch.isfinite(ext.loss_grads(x, y, wt, b, 0.)[0])
+    for args, what in [((x.int(), y, wt, b), 'x: expected float64 or float32'),
+                       ((x.t().contiguous().t(), y, wt, b), 'x: expected a contiguous CPU tensor'),
+                       ((x, y.float(), wt, b), 'y: expected a contiguous CPU tensor of torch.float64'),
+                       ((x, y[:5], wt, b), 'shapes disagree'), ((x[:0], y[:0], wt, b), 'at least one row')]:
+        with pytest.raises(ValueError, match=what): ext.loss_grads(*args, 0.)
+    with pytest.raises(ValueError, match='batch_size'): ext.sgd_epoch(x, y, wt, b, 0.1, 0, 0.)
+    with pytest.raises(ValueError, match='probs or'): ext.hvp_sums(x, None, None, None, None, wt, b)
+    with pytest.raises(ValueError, match="sample_weight: expected shape"):
+        ext.hvp_sums(x, None, torch.ones(5, dtype=torch.float64), wt, b, wt, b)
