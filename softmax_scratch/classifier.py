@@ -82,6 +82,11 @@ def _features(x, name, call):
     m = call.args['self']
     return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features)
 
+def _features_scanned_by_result(x, name, call):
+    "Spec: `_features`, leaving a tensor's NaN and inf to `finite_result` (they make the loss non-finite): no scan."
+    m = call.args['self']
+    return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features, finite=False)
+
 def _labels(y, name, call):
     "Spec: labels for the model, one per row of the features `x`, as rows in its dtype."
     m, x = call.args['self'], call.args['x']
@@ -125,7 +130,7 @@ def accuracy(self, x, y) -> float:
 
 # %% ../nbs/04_classifier.ipynb #7a000f84
 @patch_to(SoftmaxClassifier)
-@checks(x=_features, y=_labels, strategy=strategy_spec, l2=positive(allow_zero=True),
+@checks(x=_features_scanned_by_result, y=_labels, strategy=strategy_spec, l2=positive(allow_zero=True),
         returns=finite_result)
 def gradients(self, x, y,
               strategy:str='closed',   # a name in STRATEGIES

@@ -11,238 +11,7 @@ from pathlib import Path
 import torch
 from .validate import checks, floats, labels, positive, row_weights
 from .native import CompilerMissing, require_compiler, compiler, processor, cache_dir, cached, build
-
-# %% ../nbs/03b_fused.ipynb #ca3b47fa
-SOURCE = r'''
-#include <omp.h>
-#include <cstdint>
-#include <algorithm>
-#include <cmath>
-#include <limits>
-#include <optional>
-#include <vector>
-// Z[r,q] += Σ_i X[r,i] Wᵀ[q,i] for a tile of R rows and C classes, V independent partial sums per pair
-// (one vector register each; summing them at the end is a fixed order, so no -ffast-math is needed).
-template <typename T, int R, int C>
-static inline void dots(const T* const* x, const T* wt, int64_t N, int64_t q, T* z, int64_t Q) {
-  constexpr int V = 64 / sizeof(T);
-  T s[R][C][V] = {};
-  const T* w[C];
-  for (int c = 0; c < C; ++c) w[c] = wt + (q + c) * N;
-  int64_t i = 0;
-  for (; i + V <= N; i += V) {
-    #pragma GCC unroll 16
-    for (int r = 0; r < R; ++r)
-      #pragma GCC unroll 16
-      for (int c = 0; c < C; ++c)
-        #pragma omp simd
-        for (int v = 0; v < V; ++v) s[r][c][v] += x[r][i + v] * w[c][i + v];
-  }
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < C; ++c) {
-      T t = 0;
-      for (int v = 0; v < V; ++v) t += s[r][c][v];
-      for (int64_t j = i; j < N; ++j) t += x[r][j] * w[c][j];
-      z[r * Q + q + c] += t;
-    }
-}
-// ∂Wᵀ[q,:] += Σ_r Δ[r,q] X[r,:] for a tile of R rows and C classes (independent per feature: plain simd).
-template <typename T, int R, int C>
-static inline void axpys(const T* const* x, const T* d, int64_t N, int64_t q, T* __restrict g, int64_t Q) {
-  T a[R][C]; const T* __restrict xr[R]; T* __restrict gq[C];
-  for (int r = 0; r < R; ++r) { xr[r] = x[r]; for (int c = 0; c < C; ++c) a[r][c] = d[r * Q + q + c]; }
-  for (int c = 0; c < C; ++c) gq[c] = g + (q + c) * N;
-  #pragma omp simd
-  for (int64_t i = 0; i < N; ++i) {
-    #pragma GCC unroll 16
-    for (int c = 0; c < C; ++c) {
-      T t = gq[c][i];
-      #pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) t += a[r][c] * xr[r][i];
-      gq[c][i] = t;
-    }
-  }
-}
-// Z[r,:] = Wᵀx_r + b for a tile of R rows (Wᵀ (Q,N)).
-template <typename T, int R>
-static inline void affine(const T* const* x, const T* wt, const T* b, int64_t N, int64_t Q, T* z) {
-  for (int r = 0; r < R; ++r) std::copy(b, b + Q, z + r * Q);
-  int64_t q = 0;
-  for (; q + 2 <= Q; q += 2) dots<T, R, 2>(x, wt, N, q, z, Q);
-  for (; q < Q; ++q) dots<T, R, 1>(x, wt, N, q, z, Q);
-}
-// The chain rule for R rows x[0..R) with labels y (R,Q): adds their losses to loss,
-// their δ = (σ − y)/m to ∂Wᵀ (g) and ∂b (gb).
-template <typename T, int R>
-static void rows(const T* const* x, const T* y, const T* wt, const T* b, int64_t N, int64_t Q, T inv_m,
-                 T* z, T* g, T* gb, double& loss) {
-  int64_t q;
-  T* e = z + R * Q;
-  affine<T, R>(x, wt, b, N, Q, z);                                                // z = Wᵀx + b
-  for (int r = 0; r < R; ++r) {                                                   // the chain rule, per row:
-    T* zr = z + r * Q; const T* yr = y + r * Q;
-    const int64_t top = std::max_element(zr, zr + Q) - zr;                       // the dominant class
-    T mx = zr[top], rest = 0;
-    // Σ_q exp(z_q − max) = 1 + rest
-    for (q = 0; q < Q; ++q) { e[q] = q == top ? 0 : std::exp(zr[q] - mx); rest += e[q]; }
-    // log σ_q = z_q − max − lse; σ_top = s, σ_q = e_q s
-    const T lse = std::log1p(rest), s = 1 / (1 + rest);
-    for (q = 0; q < Q; ++q) {
-      if (yr[q] != 0) loss -= (double)(yr[q] * ((zr[q] - mx) - lse));             // L −= y_q log σ_q
-      // δ_q = σ_q − y_q; σ_top − 1 = −rest/(1 + rest) keeps its digits
-      T d = q == top ? (1 - yr[q]) - rest * s : e[q] * s - yr[q];
-      zr[q] = d * inv_m;                                                          // δ/m, in z's place
-      gb[q] += zr[q];                                                             // ∂b += δ
-    }
-  }
-  for (q = 0; q + 5 <= Q; q += 5) axpys<T, R, 5>(x, z, N, q, g, Q);              // ∂Wᵀ += δ xᵀ
-  for (; q + 2 <= Q; q += 2) axpys<T, R, 2>(x, z, N, q, g, Q);
-  for (; q < Q; ++q) axpys<T, R, 1>(x, z, N, q, g, Q);
-}
-
-constexpr int TILE = 8;   // rows whose products share each load of Wᵀ and of ∂Wᵀ
-// One thread's rows [p, e) of a batch of m rows: their summed losses into loss,
-// ∂Wᵀ (Q,N) then ∂b (Q) of their δ/m into g.
-template <typename T>
-static void share(const T* X, const T* Y, const T* wt, const T* b, int64_t p, int64_t e, int64_t N, int64_t Q, T inv_m,
-                  T* g, T* z, double& loss) {
-  const T* xs[TILE];
-  std::fill(g, g + Q * N + Q, (T)0);
-  loss = 0;
-  for (; p + TILE <= e; p += TILE) {
-    for (int r = 0; r < TILE; ++r) xs[r] = X + (p + r) * N;
-    rows<T, TILE>(xs, Y + p * Q, wt, b, N, Q, inv_m, z, g, g + Q * N, loss);
-  }
-  for (; p < e; ++p) { xs[0] = X + p * N; rows<T, 1>(xs, Y + p * Q, wt, b, N, Q, inv_m, z, g, g + Q * N, loss); }
-}
-// Minibatch gradient descent over the M rows in batches of bs on Wᵀ (Q,N) and b, in place, each batch's loss
-// (plus (λ/2)‖W‖²) before its step in L; stops before the step of a batch whose loss is not finite. With G given
-// (one batch, bs = M), no step: the gradient goes to G (∂Wᵀ, then ∂b). P threads split each batch's rows, each adding
-// into its own buffer; then each sums its slice of the parameters over the buffers in thread order and steps it.
-// A run is repeatable for a given P.
-template <typename T>
-static void descend(const T* X, const T* Y, T* wt, T* b, int64_t M, int64_t N, int64_t Q, int64_t bs,
-                    double lr, double l2, double* L, T* G, int P) {
-  const int64_t size = Q * N + Q, n = (M + bs - 1) / bs;
-  const T eta = (T)lr, lam = (T)l2;
-  std::vector<T> part(P * size);
-  std::vector<double> loss(P), pen(P);
-  #pragma omp parallel num_threads(P)
-  {
-    const int t = omp_get_thread_num(), p = omp_get_num_threads();
-    const int64_t lo = size * t / p, hi = size * (t + 1) / p;                     // this thread's slice of (Wᵀ, b)
-    std::vector<T> z(2 * TILE * Q);
-    for (int64_t k = 0; k < n; ++k) {
-      const int64_t r0 = k * bs, m = std::min(M, r0 + bs) - r0;
-      const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>(p, m / (2 * TILE)));
-      if (t < tasks)
-        share<T>(X, Y, wt, b, r0 + m * t / tasks, r0 + m * (t + 1) / tasks, N, Q, (T)1 / (T)m,
-                 part.data() + t * size, z.data(), loss[t]);
-      pen[t] = 0;
-      if (l2 != 0) for (int64_t j = lo; j < std::min(hi, Q * N); ++j) pen[t] += (double)wt[j] * wt[j];
-      #pragma omp barrier
-      double total = 0, sq = 0;
-      for (int u = 0; u < tasks; ++u) total += loss[u];
-      for (int u = 0; u < p; ++u) sq += pen[u];
-      total = total / (double)m + l2 / 2 * sq;                                   // the same number on every thread
-      if (t == 0) L[k] = total;
-      if (!std::isfinite(total) && !G) break;                                     // every thread stops alike
-      // the buffers summed into the first, in thread order
-      T* sum = part.data();
-      for (int u = 1; u < tasks; ++u) for (int64_t j = lo; j < hi; ++j) sum[j] += part[u * size + j];
-      const int64_t mid = std::max(lo, std::min(hi, Q * N));                      // [lo, mid) of Wᵀ, [mid, hi) of b
-      if (G) {
-        for (int64_t j = lo; j < mid; ++j) G[j] = sum[j] + lam * wt[j];           // ∂L/∂Wᵀ = Σ δxᵀ + λWᵀ
-        for (int64_t j = mid; j < hi; ++j) G[j] = sum[j];                        // ∂L/∂b
-      } else {
-        for (int64_t j = lo; j < mid; ++j) wt[j] -= eta * (sum[j] + lam * wt[j]); // the step
-        for (int64_t j = mid; j < hi; ++j) b[j - Q * N] -= eta * sum[j];
-      }
-      #pragma omp barrier
-    }
-  }
-}
-// The Hessian times V for rows i..i+R: U = X̃V (V as Vᵀ (Q,N) and its bias row vb); Σ from S (M,Q) or, S null, the
-// softmax of Wᵀx + b, here; h = s σ ⊙ (u − σᵀu) (s the row's weight, 1 without) added to ∂Wᵀ (g) and ∂b as h x̃ᵀ.
-template <typename T, int R>
-static void hvp_rows(const T* const* x, int64_t i, const T* S, const T* sw, const T* wt, const T* b, const T* vt,
-                     const T* vb, int64_t N, int64_t Q, T* z, T* g) {
-  int64_t q;
-  affine<T, R>(x, vt, vb, N, Q, z);                                               // U = X̃V, in z
-  if (S) S += i * Q;
-  else {                                                                          // Σ = softmax(XW + b), here
-    affine<T, R>(x, wt, b, N, Q, z + R * Q);
-    for (T* sr = z + R * Q; sr < z + 2 * R * Q; sr += Q) {
-      const T mx = *std::max_element(sr, sr + Q); T sum = 0;
-      for (q = 0; q < Q; ++q) sr[q] = std::exp(sr[q] - mx), sum += sr[q];
-      for (q = 0; q < Q; ++q) sr[q] /= sum;
-    }
-    S = z + R * Q;
-  }
-  for (int r = 0; r < R; ++r) {                                                   // the softmax VJP, per row
-    const T* sr = S + r * Q; T* ur = z + r * Q; T* gb = g + Q * N; T a = 0, s = sw ? sw[i + r] : 1;
-    for (q = 0; q < Q; ++q) a += ur[q] * sr[q];                                   // σᵀu
-    for (q = 0; q < Q; ++q) ur[q] = sr[q] * (ur[q] - a) * s, gb[q] += ur[q];      // s σ ⊙ (u − σᵀu), in u's place
-  }
-  for (q = 0; q + 5 <= Q; q += 5) axpys<T, R, 5>(x, z, N, q, g, Q);              // ∂Wᵀ += h xᵀ
-  for (; q + 2 <= Q; q += 2) axpys<T, R, 2>(x, z, N, q, g, Q);
-  for (; q < Q; ++q) axpys<T, R, 1>(x, z, N, q, g, Q);
-}
-// Σ_p h_p x̃_pᵀ over the M rows into H (∂Wᵀ, ∂b): a buffer per thread, summed in thread order (repeatable for a P).
-template <typename T>
-static void hvp_all(const T* X, const T* S, const T* sw, const T* wt, const T* b, const T* vt, const T* vb,
-                    int64_t M, int64_t N, int64_t Q, T* H, int P) {
-  const int64_t size = Q * N + Q;
-  std::vector<T> part(P * size);                                                  // zeros
-  #pragma omp parallel num_threads(P)
-  {
-    const int t = omp_get_thread_num(), p = omp_get_num_threads();
-    const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>(p, M / (2 * TILE)));
-    std::vector<T> z(2 * TILE * Q);
-    if (t < tasks) {
-      T* g = part.data() + t * size; const T* xs[TILE];
-      int64_t i = M * t / tasks; const int64_t e = M * (t + 1) / tasks;
-      for (; i + TILE <= e; i += TILE) {
-        for (int r = 0; r < TILE; ++r) xs[r] = X + (i + r) * N;
-        hvp_rows<T, TILE>(xs, i, S, sw, wt, b, vt, vb, N, Q, z.data(), g);
-      }
-      for (; i < e; ++i) { xs[0] = X + i * N; hvp_rows<T, 1>(xs, i, S, sw, wt, b, vt, vb, N, Q, z.data(), g); }
-    }
-    #pragma omp barrier
-    const int64_t lo = size * t / p, hi = size * (t + 1) / p;
-    for (int64_t j = lo; j < hi; ++j) H[j] = part[j];
-    for (int u = 1; u < tasks; ++u) for (int64_t j = lo; j < hi; ++j) H[j] += part[u * size + j];
-  }
-}
-
-// The entry points (C names, for ctypes). Arrays are contiguous, row-major, all of the entry's type, shapes as named;
-// the Python caller checks that (`Loop`). P threads.
-extern "C" {
-// The mean loss over all M rows (plus (λ/2)‖W‖²) into L[0] and its gradient into G: ∂L/∂Wᵀ (Q,N), then ∂L/∂b (Q).
-void loss_grads_f64(const double* X, const double* Y, double* wt, double* b, int64_t M, int64_t N, int64_t Q,
-                    double l2, double* L, double* G, int P) {
-  descend<double>(X, Y, wt, b, M, N, Q, M, 0., l2, L, G, P); }
-void loss_grads_f32(const float* X, const float* Y, float* wt, float* b, int64_t M, int64_t N, int64_t Q,
-                    double l2, double* L, float* G, int P) {
-  descend<float>(X, Y, wt, b, M, N, Q, M, 0., l2, L, G, P); }
-// One epoch of minibatch gradient descent on wt (Q,N) and b, in place; each batch's loss before its step into L
-// (⌈M/bs⌉ entries, left as they are after a stop).
-void sgd_epoch_f64(const double* X, const double* Y, double* wt, double* b, int64_t M, int64_t N, int64_t Q,
-                   int64_t bs, double lr, double l2, double* L, int P) {
-  descend<double>(X, Y, wt, b, M, N, Q, bs, lr, l2, L, (double*)nullptr, P); }
-void sgd_epoch_f32(const float* X, const float* Y, float* wt, float* b, int64_t M, int64_t N, int64_t Q,
-                   int64_t bs, double lr, double l2, double* L, int P) {
-  descend<float>(X, Y, wt, b, M, N, Q, bs, lr, l2, L, (float*)nullptr, P); }
-// The sums of the Hessian-vector product, Σ_p s_p h_p x̃_pᵀ, into H (∂Wᵀ (Q,N), then ∂b (Q)), not yet divided by the
-// rows (or their weight), no penalty. Σ is S (M,Q) if given, else softmax(XW + b) from wt (Q,N) and b; sw: null or s.
-void hvp_sums_f64(const double* X, const double* S, const double* sw, const double* wt, const double* b,
-                  const double* vt, const double* vb, int64_t M, int64_t N, int64_t Q, double* H, int P) {
-  hvp_all<double>(X, S, sw, wt, b, vt, vb, M, N, Q, H, P); }
-void hvp_sums_f32(const float* X, const float* S, const float* sw, const float* wt, const float* b,
-                  const float* vt, const float* vb, int64_t M, int64_t N, int64_t Q, float* H, int P) {
-  hvp_all<float>(X, S, sw, wt, b, vt, vb, M, N, Q, H, P); }
-}
-'''
+from .kernel import SOURCE
 
 # %% ../nbs/03b_fused.ipynb #d7c405f0
 FLAGS = ['-O3', '-march=native', '-fopenmp']   # optimised, for this processor, OpenMP (threads, simd); no -ffast-math
@@ -272,8 +41,8 @@ class Loop:
     "The compiled library's entry points, called with tensors: the checks the C side assumes, then the call."
     def __init__(self, lib):  # the `ctypes.CDLL` of the compiled `SOURCE`
         self.lib, self.fns, (P, I, D, C) = lib, {}, (ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int)
-        entries = dict(loss_grads=[P] * 4 + [I] * 3 + [D, P, P, C], sgd_epoch=[P] * 4 + [I] * 4 + [D, D, P, C],
-                       hvp_sums=[P] * 7 + [I] * 3 + [P, C])        # the C signatures: pointers, sizes, numbers
+        entries = dict(loss_grads=[P] * 4 + [I] * 3 + [D, P, P, C], sgd_epoch=[P] * 5 + [I] * 4 + [D, D, P, C],
+                       hvp_sums=[P] * 7 + [I] * 3 + [P, C], exp=[P, P, I])   # the C signatures: pointers, sizes...
         for (name, args), t in itertools.product(entries.items(), ('f64', 'f32')):
             f = self.fns[f'{name}_{t}'] = lib[f'{name}_{t}']           # (`lib[...]` makes a new object each time)
             f.argtypes, f.restype = args, None
@@ -288,13 +57,18 @@ class Loop:
                                   ctypes.addressof(loss), g.data_ptr(), torch.get_num_threads())
         return torch.tensor(loss.value, dtype=x.dtype), g[:Q * N].view(Q, N), g[Q * N:]
 
-    def sgd_epoch(self, x, y, wt, b, lr:float, batch_size:int, l2:float) -> torch.Tensor:
-        "One epoch of SGD on wt and b in place: each batch's loss before its step (NaN from a stop on), float64."
+    def sgd_epoch(self, x, y, wt, b, lr:float, batch_size:int, l2:float, order=None) -> torch.Tensor:
+        "One epoch of SGD on wt and b in place, rows visited in `order` (int64 (M,)): each batch's loss, float64."
         M, N, Q = _expect_all(x, y, wt, b)
         if batch_size <= 0: raise ValueError(f"batch_size: expected > 0, got {batch_size}")
+        if order is not None:                                      # each entry is a row the loop reads: in range
+            if not (order.device.type == 'cpu' and order.dtype == torch.int64 and order.is_contiguous()
+                    and order.shape == (M,)): raise ValueError(f"order: expected a contiguous CPU int64 tensor ({M},)")
+            if int(order.min()) < 0 or int(order.max()) >= M: raise ValueError(f"order: expected rows in 0..{M - 1}")
         losses = torch.full(((M + batch_size - 1) // batch_size,), math.nan, dtype=torch.float64)
-        self._fn('sgd_epoch', x)(x.data_ptr(), y.data_ptr(), wt.data_ptr(), b.data_ptr(), M, N, Q, int(batch_size),
-                                 float(lr), float(l2), losses.data_ptr(), torch.get_num_threads())
+        self._fn('sgd_epoch', x)(x.data_ptr(), y.data_ptr(), None if order is None else order.data_ptr(),
+                                 wt.data_ptr(), b.data_ptr(), M, N, Q, int(batch_size), float(lr), float(l2),
+                                 losses.data_ptr(), torch.get_num_threads())
         return losses
 
     def hvp_sums(self, x, probs, sw, wt, b, vt, vb) -> tuple:
@@ -314,6 +88,13 @@ class Loop:
                                 M, N, Q, h.data_ptr(), torch.get_num_threads())
         return h[:Q * N].view(Q, N), h[Q * N:]
 
+    def exp(self, t) -> torch.Tensor:
+        "exp(t), t ≤ 0 or NaN, by the loop's own exponential `vexp`: t a float64 or float32 tensor (for checking it)."
+        _expect_floating(t); _expect(t, t, t.dim(), 't')
+        e = torch.empty_like(t)
+        self._fn('exp', t)(t.data_ptr(), e.data_ptr(), t.numel())
+        return e
+
 def library_path() -> Path:
     "The compiled library's file: its name is a hash of the source, the compiler, the flags and the processor."
     key = hashlib.sha256('\n'.join([SOURCE, compiler() or '', *FLAGS, processor()]).encode()).hexdigest()[:12]
@@ -330,6 +111,17 @@ def extension():
         _loaded['ext'] = Loop(ctypes.CDLL(str(path)))
     return _loaded['ext']
 
+# %% ../nbs/03b_fused.ipynb #96046162
+def _permutation(v, name, call):
+    "Spec: None, or an order of the rows: a permutation of 0..M-1, int64 (M,)."
+    if v is None: return None
+    t, (M, _) = torch.as_tensor(v), call.dims['M']
+    if t.dtype != torch.int64 or t.shape != (M,):
+        raise ValueError(f"{name}: expected an int64 permutation of the {M} rows, got {t.dtype} {tuple(t.shape)}")
+    if int(t.min()) < 0 or int(t.max()) >= M or not bool((torch.bincount(t, minlength=M) == 1).all()):
+        raise ValueError(f"{name}: expected a permutation of 0..{M - 1} (each row once)")
+    return t.contiguous()
+
 # %% ../nbs/03b_fused.ipynb #30edcfc7
 @checks(x=floats('M N'), w=floats('N Q'), b=floats('Q'), y=labels('M Q'))
 def grad_fused(x,  # features X, (M,N)
@@ -342,7 +134,7 @@ def grad_fused(x,  # features X, (M,N)
     return loss, dwt.T, db
 
 @checks(x=floats('M N'), w=floats('N Q'), b=floats('Q'), y=labels('M Q'), lr=positive(),
-        batch_size=positive(integer=True), l2=positive(allow_zero=True))
+        batch_size=positive(integer=True), l2=positive(allow_zero=True), order=_permutation)
 def sgd_epoch(x,                # features X, (M,N)
               y,                # one-hot labels Y, (M,Q)
               w,                # weights W, (N,Q) (not modified)
@@ -353,9 +145,8 @@ def sgd_epoch(x,                # features X, (M,N)
               order=None,       # the rows in the order visited, a permutation (M,) int64; None: as they are
              ) -> tuple:        # (losses (batches,) float64, NaN after a stop; new W (N,Q); new b (Q,))
     "One epoch of minibatch gradient descent in one compiled call: each batch's loss before its step, and the new W, b."
-    if order is not None: x, y = x[order], y[order]                       # the compiled loop reads rows in memory order
     wt, bb = w.T.clone(memory_format=torch.contiguous_format), b.clone()  # new parameters, kept as Wᵀ (contiguous)
-    losses = extension().sgd_epoch(x.contiguous(), y.contiguous(), wt, bb, lr, batch_size, l2)
+    losses = extension().sgd_epoch(x.contiguous(), y.contiguous(), wt, bb, lr, batch_size, l2, order)
     return losses, wt.T, bb
 
 # %% ../nbs/03b_fused.ipynb #e9633f1e

@@ -11,7 +11,8 @@ from functools import partial
 from typing import Callable
 import numpy as np
 import torch
-from .validate import checks, positive, check_choice, row_weights, check_logits, NonFiniteError
+from .validate import (checks, positive, check_choice, row_weights, check_logits, check_finite,
+                                      NonFiniteError)
 from .linear import linear
 from .gradients import (BATCH, grad_kronecker_chunked, grad_blockdiag, grad_closed, row_chunks,
                                        weights_of_mean, penalised)
@@ -92,6 +93,7 @@ def finite_result(r, name, call):
     "Spec for what a gradient call returns: all finite, else `NonFiniteError` naming x (the logits, or the loss)."
     if all(bool(torch.isfinite(t).all()) for t in r): return r
     a = call.args
+    if torch.is_tensor(a['x']): check_finite(a['x'], 'x')            # NaN or inf in x (a caller that did not scan it)
     w, b = (a['w'], a['b']) if 'w' in a else (a['self'].w, a['self'].b)
     check_logits(linear(a['x'], w, b), a['x'], w)                     # logits that overflow: the same error as predict
     raise NonFiniteError(f"x: the loss or its gradient at these parameters leaves the range of {a['x'].dtype} "

@@ -218,9 +218,9 @@ def as_labels(y,                       # labels: class indices (M,) or one-hot r
         if n_classes is not None and t.shape[1] != n_classes:
             raise ValueError(f"{name}: expected one-hot rows with {n_classes} columns, got shape {shape_of(t)}")
         if t.shape[1] < 2: raise ValueError(f"{name}: expected at least 2 classes (columns), got shape {shape_of(t)}")
-        bad_rows = (t.sum(1) != 1) | ~((t == 0) | (t == 1)).all(1)
-        if bad_rows.any():
-            row = int(bad_rows.nonzero()[0])
+        # one-hot ⇔ M nonzero entries in all and rows summing to 1 (each row then has one nonzero, and it is 1)
+        if not (int(torch.count_nonzero(t)) == len(t) and bool((t.sum(1) == 1).all())):
+            row = int(((t.sum(1) != 1) | ~((t == 0) | (t == 1)).all(1)).nonzero()[0])
             raise ValueError(f"{name}: expected one-hot rows (0s and a single 1), got row {row} = {t[row].tolist()}")
         t = t.to(dtype)
     else: raise ValueError(f"{name}: expected class indices (M,) or one-hot rows (M,Q), got shape {shape_of(t)}")

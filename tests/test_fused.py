@@ -114,3 +114,62 @@ def test_the_loop_checks_what_the_c_side_assumes():
     with pytest.raises(ValueError, match='probs or'): ext.hvp_sums(x, None, None, None, None, wt, b)
     with pytest.raises(ValueError, match="sample_weight: expected shape"):
         ext.hvp_sums(x, None, torch.ones(5, dtype=torch.float64), wt, b, wt, b)
+
+
+def close_to_float64(u, exact, scale, tol, what):
+    "Float32 against the float64 result of the same inputs, entry by entry: |u − exact| ≤ tol · scale, where scale is"
+    " the sum of the magnitudes of the terms (|X|ᵀ|Δ|, 1ᵀ|Δ|), so that a sum that cancels is judged by its terms."
+    err = ((u.double() - exact).abs() / scale.clamp_min(1e-300)).max().item()
+    assert err <= tol, f'{what}: error {err:.2e} of the terms\' magnitude exceeds {tol:.0e}'
+
+
+@needs_compiler
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
+def test_every_block_and_tail_of_the_kernel(dtype):
+    "Register blocks of 4 rows × 5 classes and 5 classes × 4 vectors, their tails (classes 1–4 left, features short of"
+    " a vector, rows short of a tile or of 4), the tile's row count: every combination against 'closed' and the HVP."
+    from softmax_scratch.fused import grad_fused, hvp_fused
+    from softmax_scratch.gradients import grad_closed
+    from softmax_scratch.newton import hessian_product
+    from softmax_scratch.softmax import softmax
+    gen = torch.Generator().manual_seed(0)
+    for M in (1, 3, 31, 32, 33, 65, 130):
+        for N in (1, 7, 8, 9, 15, 16, 17, 33, 64, 65, 100):
+            for Q in (2, 3, 4, 5, 6, 9, 10, 11, 13):
+                x = torch.randn(M, N, generator=gen, dtype=dtype)
+                w, b = torch.randn(N, Q, generator=gen, dtype=dtype), torch.randn(Q, generator=gen, dtype=dtype)
+                y = torch.nn.functional.one_hot(torch.randint(Q, (M,), generator=gen), Q).to(dtype)
+                what = f'M={M} N={N} Q={Q} {dtype}'
+                got, v = grad_fused(x, y, w, b), torch.randn(N + 1, Q, generator=gen, dtype=dtype)
+                hv = hvp_fused(x, (w, b), v, 0.1) if M in (3, 65) and Q in (4, 11) else None
+                if dtype == torch.float64:
+                    for name, u, ref in zip(('L', 'dW', 'db'), got, grad_closed(x, y, w, b)):
+                        check_close(u, ref, 1e-12, f'{name}, {what}')
+                    if hv is not None: check_close(hv, hessian_product(x, softmax(x @ w + b), v, 0.1), 1e-12, what)
+                    continue
+                xd, wd, bd, yd = x.double(), w.double(), b.double(), y.double()
+                exact, delta = grad_closed(xd, yd, wd, bd), (softmax(xd @ wd + bd) - yd).abs() / M
+                terms = (xd.abs() @ wd.abs() + bd.abs()).max(1).values.mean()      # the logits' terms, per row
+                close_to_float64(got[0], exact[0], terms, 1e-5, f'L, {what}')
+                close_to_float64(got[1], exact[1], xd.abs().T @ delta, 1e-5, f'dW, {what}')
+                close_to_float64(got[2], exact[2], delta.sum(0), 1e-5, f'db, {what}')
+
+
+@needs_compiler
+@pytest.mark.parametrize('threads', [1, 2])
+def test_an_order_is_visited_without_a_copy_and_to_the_bit(threads):
+    "A shuffled epoch through `order` is the epoch on the rows gathered in that order, bit for bit, for a thread count."
+    from softmax_scratch.fused import sgd_epoch
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        gen = torch.Generator().manual_seed(3)
+        x, w, b = torch.randn(1000, 37, generator=gen), torch.randn(37, 6, generator=gen), torch.zeros(6)
+        x, w, b = x.double(), w.double(), b.double()
+        y = torch.nn.functional.one_hot(torch.randint(6, (1000,), generator=gen), 6).double()
+        order = torch.randperm(1000, generator=gen)
+        for batch_size in (1, 64, 1000):
+            a, g = sgd_epoch(x, y, w, b, 0.05, batch_size, 0.01, order), sgd_epoch(x[order], y[order], w, b, 0.05,
+                                                                                   batch_size, 0.01)
+            assert all(torch.equal(u, v) for u, v in zip(a, g)), batch_size
+    finally: torch.set_num_threads(before)
