@@ -15,11 +15,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from .validate import (checks, floats, row_weights, check_positive, check_choice, check_bool, check_fits,
-                                      trusted)
-from .softmax import softmax, log_softmax, softmax_vjp
-from .losses import cross_entropy_and_grad
+from .validate import checks, floats, row_weights, check_positive, check_choice, check_bool, trusted
+from .softmax import softmax, log_softmax
 from .newton import conjugate_gradient
+from .design import Design, Objective, Reads, ReadObjective, file_map, fit_dtype, torch_dtype
+from .design import check_mapped, check_read_fit, check_rows, each_read, row_source
 from .classifier import SoftmaxClassifier, patch_to
 from .objective import strategy_spec
 from .solvers import SOLVERS, solver_arguments
@@ -55,17 +55,19 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         return tags
 
     def fit(self,
-            X,                   # features (M,N): an array-like, or a scipy sparse matrix (CSR, CSC...)
+            X,                   # features (M,N): an array-like, scipy sparse, or a memory map (read by chunks)
             y,                   # labels (M,) of any values (strings, non-contiguous integers...)
             sample_weight=None,  # s (M,) ≥ 0, or None; rows of weight zero are left out
            ) -> 'SoftmaxRegression':
         "Fit from zero parameters (with `warm_start`: from the last fit's) with λ = 1/(C Σs); returns the estimator."
-        args = _check_params(self)
-        X, y = validate_data(self, X, y, accept_sparse='csr', dtype=FLOATS[self.dtype])
+        args, mapped = _check_params(self), file_map(X)                    # a memory map: read a chunk at a time
+        if mapped is None: X, y = validate_data(self, X, y, accept_sparse='csr', dtype=FLOATS[self.dtype])
+        else: X, y = mapped, check_mapped(self, mapped, y)                 # (no row of X read)
         check_classification_targets(y)
         classes, yi = np.unique(y, return_inverse=True)
         s = _checked_weights(torch.zeros(len(yi), 1, dtype=torch.float64), sample_weight)
         X, yi, s, fitted = fit_rows(X, yi, s, self.class_weight, classes, self.fit_intercept)
+        if mapped is not None: check_read_fit(self.C, self.solver in NEWTON, self.solver, s, sample_weight)
         theta = self._start(classes, fitted, X.shape[1])                   # before classes_ and coef_ are replaced
         lam = 0. if self.C == math.inf else 1 / (self.C * s.sum())
         if not lam < math.inf:                                              # C·Σs underflows: λ would be inf
@@ -77,35 +79,33 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         if lam == 0 and separable(Design(X, self.fit_intercept), yf, len(fitted)): why = SEPARABLE
         if why: warnings.warn(why, ConvergenceWarning, stacklevel=2)
         self.classes_, self.n_iter_ = classes, np.array([n_iter], dtype=np.int32)
-        self.coef_, self.intercept_ = self._coef(theta, fitted, len(classes), X.dtype, lam)
+        self.coef_, self.intercept_ = self._coef(theta, fitted, len(classes), fit_dtype(X, FLOATS[self.dtype]), lam)
         return self
 
     def decision_function(self,
-                          X,  # features (M,N), dense or sparse
+                          X,  # features (M,N): dense, sparse, or a memory map (read by chunks)
                          ) -> np.ndarray:
         "X coef_ᵀ + intercept_ (M,Q), from those attributes; with two classes the 1-D z (positive: `classes_[1]`)."
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse='csr', reset=False, dtype=FLOATS[None])
-        z = np.asarray(X @ self.coef_.T) + self.intercept_
+        z = self._rows(X, lambda x: np.asarray(x @ self.coef_.T) + self.intercept_)
         return z[:, 0] if z.shape[1] == 1 else z
 
     def predict_proba(self,
                       X,  # features (M,N)
                      ) -> np.ndarray:
         "Class probabilities softmax(Z), (M,Q), columns in the order of `classes_`."
-        with trusted(): return softmax(self._logits(X)).numpy()                # a class left out has logits −∞
+        with trusted(): return self._rows(X, lambda x: softmax(self._logits(x)).numpy())   # a class left out: −∞
 
     def predict_log_proba(self,
                           X,  # features (M,N)
                          ) -> np.ndarray:
         "log softmax(Z), (M,Q): finite where the probabilities underflow to 0 (−∞ for a class left out)."
-        with trusted(): return log_softmax(self._logits(X)).numpy()
+        with trusted(): return self._rows(X, lambda x: log_softmax(self._logits(x)).numpy())
 
     def predict(self,
                 X,  # features (M,N)
                ) -> np.ndarray:
         "The most probable class of each row, (M,), as values of `classes_`."
-        best = self._logits(X).argmax(1).numpy()                           # (check_is_fitted first, then classes_)
+        best = self._rows(X, lambda x: self._logits(x).argmax(1).numpy())   # (check_is_fitted first, then classes_)
         return self.classes_[best]
 
 # %% ../nbs/05b_estimator.ipynb #e5b00014
@@ -165,70 +165,14 @@ def fit_rows(X, yi, sample_weight, class_weight, classes, intercept:bool) -> tup
     if len(classes) < 2:
         raise ValueError(f"y: expected samples of at least 2 classes, got one class only ({classes[0]!r})")
     s = class_weights(class_weight, classes, yi, np.ones(len(yi)) if sample_weight is None else sample_weight.numpy())
-    if (s == 0).any(): X, yi, s = X[s > 0], yi[s > 0], s[s > 0]
-    present = np.unique(yi)
+    if (s == 0).any() and file_map(X) is None: X, yi, s = X[s > 0], yi[s > 0], s[s > 0]   # a map's: by `Reads`
+    present = np.unique(yi[s > 0])
     if len(present) < 2:
         raise ValueError("y: expected samples of at least 2 classes among the rows of positive weight (sample_weight "
                          f"times class_weight), got {len(present)}")
     return X, yi, s, present if intercept else np.arange(len(classes))
 
-# %% ../nbs/05b_estimator.ipynb #fe9536e6
-class Design:
-    "X̃ = [X, 1] (X alone without an intercept) as an operator over dense or scipy-sparse X, never copied or densified."
-    def __init__(self, X, intercept:bool):
-        self.X, self.intercept, self.sparse, self.N = X, intercept, sp.issparse(X), X.shape[1]
-        self.rows = self.N + intercept                                      # rows of Θ
-        self.penalised = torch.ones(self.rows, 1, dtype=torch.float64)      # D: λ on W's rows, not on b's
-        if intercept: self.penalised[-1] = 0
-
-    def mul(self, theta) -> torch.Tensor:
-        "Z = X̃Θ (M,Q) in float64, for Θ (rows,Q); the product with X in X's dtype."
-        t = theta.numpy()
-        z = np.asarray(self.X @ t[:self.N].astype(self.X.dtype), dtype=np.float64)
-        return torch.from_numpy(z + t[self.N] if self.intercept else z)
-
-    def tmul(self, r) -> torch.Tensor:
-        "X̃ᵀR (rows,Q) in float64, for R (M,Q); the product with X in X's dtype."
-        r = r.numpy()
-        g = np.asarray(self.X.T @ r.astype(self.X.dtype), dtype=np.float64)
-        return torch.from_numpy(np.vstack([g, r.sum(0)]) if self.intercept else g)
-
-    def gram(self, d) -> np.ndarray:
-        "X̃ᵀdiag(d)X̃ (rows,rows) in float64: dense X by blocks of rows (each upcast), sparse X in sparse products."
-        M, step = self.X.shape[0], max(1, (1 << 21) // max(self.N, 1))     # dense: 2²¹ entries a block
-        blocks = [(self.X, d[:, None])] if self.sparse else ((self.X[i:i + step], d[i:i + step, None])
-                                                            for i in range(0, M, step))
-        a = v = 0
-        for x, di in blocks:
-            xd = x.multiply(di) if self.sparse else x * di                  # diag(d) X, float64
-            a, v = a + xd.T @ x, v + np.asarray(xd.sum(0)).ravel()
-        a = a.toarray() if self.sparse else a
-        return np.block([[a, v[:, None]], [v[None], np.array(d.sum())]]) if self.intercept else a
-
-# %% ../nbs/05b_estimator.ipynb #0b74aa62
-def objective(design, Y, r, theta, lam:float) -> tuple:
-    "(L, ∇L (rows,Q), Z) at Θ: Σ_p r_p ℓ_p + (λ/2)‖W‖² and its gradient X̃ᵀΔ + λDΘ, Δ = r ⊙ (Σ − Y)."
-    z = design.mul(theta)
-    loss, delta = cross_entropy_and_grad(Y, z, r)
-    pw = design.penalised * theta                                        # DΘ
-    return loss.item() + lam / 2 * (pw * theta).sum().item(), design.tmul(delta) + lam * pw, z
-
-def hessian_blocks(design, probs, r, lam:float) -> torch.Tensor:
-    "H ((rows·Q)², float64), indexed (i, q) like Θ: block (q, j) is X̃ᵀdiag(r ⊙ σ_q ⊙ (δ_qj − σ_j))X̃ + λδ_qj D."
-    R, Q = design.rows, probs.shape[1]
-    check_fits(8 * (R * Q) ** 2, 'X', f"the ({R * Q}, {R * Q}) Hessian of solver 'newton' ('newton-cg' forms none)")
-    p, r, H = probs.numpy(), r.numpy(), np.empty((R, Q, R, Q))
-    for q in range(Q):
-        for j in range(q, Q):
-            H[:, q, :, j] = H[:, j, :, q] = design.gram(r * p[:, q] * ((q == j) - p[:, j]))
-    H = torch.from_numpy(H.reshape(R * Q, R * Q))
-    H.diagonal().add_(lam * design.penalised.expand(R, Q).reshape(-1))
-    return H
-
-def hessian_vector(design, probs, r, lam:float, v) -> torch.Tensor:
-    "HV (rows,Q) without forming H: X̃ᵀ[r ⊙ softmax_vjp(Σ, X̃V)] + λDV."
-    return design.tmul(r[:, None] * softmax_vjp(probs, design.mul(v))) + lam * design.penalised * v
-
+# %% ../nbs/05b_estimator.ipynb #5fffc691
 def flat_directions(design, Q:int, lam:float) -> torch.Tensor:
     "The projector onto H's null space: Θ + v1ᵀ on the unpenalised rows (all at λ = 0), and at λ = 0 U(I − 11ᵀ/Q)."
     f64 = dict(dtype=torch.float64)
@@ -242,18 +186,17 @@ def flat_directions(design, Q:int, lam:float) -> torch.Tensor:
         P += torch.kron(U @ U.T, torch.eye(Q, **f64) - mean)
     return P
 
-# %% ../nbs/05b_estimator.ipynb #5fffc691
-def newton_direction(design, probs, r, G, lam:float, flat) -> torch.Tensor:
-    "d with (H + P)d = ∇L (least squares where singular in floating point)."
-    H = hessian_blocks(design, probs, r, lam) + flat
+def newton_direction(obj, at, G, flat) -> torch.Tensor:
+    "d with (H + P)d = ∇L (least squares where singular in floating point), H the Hessian at `at`."
+    H = obj.hessian(at) + flat
     try: return torch.linalg.solve(H, G.reshape(-1)).reshape(G.shape)
     except torch.linalg.LinAlgError:
         return torch.linalg.lstsq(H, G.reshape(-1, 1), driver='gelsd').solution.reshape(G.shape)
 
-def cg_direction(design, probs, r, G, lam:float, tol:float) -> torch.Tensor:
-    "d ≈ H⁻¹∇L by conjugate gradients on Hessian-vector products, to ‖∇L − Hd‖ ≤ max(η‖∇L‖, tol/2)."
+def cg_direction(obj, at, G, tol:float) -> torch.Tensor:
+    "d ≈ H⁻¹∇L by conjugate gradients on Hessian-vector products at `at`, to ‖∇L − Hd‖ ≤ max(η‖∇L‖, tol/2)."
     norm = G.norm().item()
-    hv = lambda v: hessian_vector(design, probs, r, lam, v)
+    hv = lambda v: obj.hessian_vector(at, v)
     return conjugate_gradient(hv, G, max(min(0.5, math.sqrt(norm)) * norm, tol / 2), G.numel())[0]
 
 def armijo(f, theta, L:float, G, d, slope:float, eps:float):
@@ -267,21 +210,20 @@ def armijo(f, theta, L:float, G, d, slope:float, eps:float):
         if out[0] <= L - 1e-4 * t * slope or t < 1e-10: return theta - t * d, out
         t /= 2
 
-def newton_solve(design, Y, r, theta, lam:float, tol:float, max_iter:int, hessian_free:bool=False,
+def newton_solve(obj, theta, tol:float, max_iter:int, hessian_free:bool=False,
                  progress:bool=False) -> tuple:   # (Θ, steps taken, converged, max |∇L| at the end)
-    "Damped Newton from Θ until max|∇L| ≤ tol, `max_iter` steps, or the precision of X's dtype."
-    f = lambda t: objective(design, Y, r, t, lam)
-    eps, flat = np.finfo(design.X.dtype).eps, None if hessian_free else flat_directions(design, Y.shape[1], lam)
+    "Damped Newton on `obj` (Objective, ReadObjective) from Θ to max|∇L| ≤ tol, `max_iter` steps, or X's precision."
+    eps = np.finfo(obj.design.dtype).eps
+    flat = None if hessian_free else flat_directions(obj.design, theta.shape[1], obj.lam)
     with trusted(), progress_bar(max_iter, progress) as bar:                 # checked tensors: no checks inside
-        (L, G, z), steps, stalled = f(theta), 0, False
+        (L, G, z), steps, stalled = obj.value(theta), 0, False
         for _ in bar:
             if G.abs().max() <= tol: break
-            probs = softmax(z)
-            d = (cg_direction(design, probs, r, G, lam, tol) if hessian_free
-                 else newton_direction(design, probs, r, G, lam, flat))
+            at = obj.point(z)                                                # Σ (in memory), or Θ (a file)
+            d = cg_direction(obj, at, G, tol) if hessian_free else newton_direction(obj, at, G, flat)
             slope = (G * d).sum().item()
             if slope <= 0: break                                             # not a descent direction: not converged
-            step = armijo(f, theta, L, G, d, slope, eps)
+            step = armijo(obj.value, theta, L, G, d, slope, eps)
             if step is None: stalled = True; break                          # at the precision of the dtype
             theta, (L, G, z), steps = *step, steps + 1
     g = G.abs().max().item()
@@ -323,11 +265,13 @@ def _start(self, classes, fitted, N:int) -> torch.Tensor:
 
 @patch_to(SoftmaxRegression)
 def _newton(self, X, yf, s, lam:float, theta, args:dict) -> tuple:
-    "'newton' or 'newton-cg' on the design of X (dense or sparse): (Θ, iterations, why it did not converge or None)."
-    Y = torch.nn.functional.one_hot(torch.from_numpy(yf), theta.shape[1]).double()
-    max_iter, r = args['max_iter'], torch.from_numpy(s / s.sum())
-    theta, k, converged, g = newton_solve(Design(X, self.fit_intercept), Y, r, theta, lam, self.tol, max_iter,
-                                          self.solver == 'newton-cg', self.verbose)
+    "'newton' or 'newton-cg' on X (dense, sparse or a memory map): (Θ, iterations, why it did not converge or None)."
+    max_iter, r, Q = args['max_iter'], s / s.sum(), theta.shape[1]
+    if file_map(X) is not None: obj = ReadObjective(Reads(X, self.fit_intercept, fit_dtype(X, FLOATS[self.dtype]),
+                                                          yf, Q, r), lam)
+    else: obj = Objective(Design(X, self.fit_intercept), torch.nn.functional.one_hot(torch.from_numpy(yf), Q).double(),
+                          torch.from_numpy(r), lam)
+    theta, k, converged, g = newton_solve(obj, theta, self.tol, max_iter, self.solver == 'newton-cg', self.verbose)
     if converged: return theta, k, None
     where = f"at max_iter={max_iter}" if k == max_iter else f"after {k} iterations, on a direction not descending,"
     return theta, k, (f"solver {self.solver!r} stopped {where} with the gradient's max |entry| {g:.2e} above "
@@ -335,17 +279,20 @@ def _newton(self, X, yf, s, lam:float, theta, args:dict) -> tuple:
 
 @patch_to(SoftmaxRegression)
 def _classifier(self, X, yf, s, lam:float, theta, args:dict) -> tuple:
-    "Any other solver: `SoftmaxClassifier.fit` on dense X from Θ: (Θ, epochs or iterations, why it did not converge)."
+    "Any other solver: `SoftmaxClassifier.fit` on dense X or a map from Θ: (Θ, epochs, why it did not converge)."
     if sp.issparse(X):
         raise ValueError(f"X: solver {self.solver!r} takes dense X; for sparse X use 'newton' or 'newton-cg'")
-    dtype = torch.float32 if X.dtype == np.float32 else torch.float64
-    model = SoftmaxClassifier(X.shape[1], theta.shape[1], seed=0, dtype=dtype).set_params(theta[:-1], theta[-1])
+    mapped, dtype = file_map(X) is not None, fit_dtype(X, FLOATS[self.dtype])
+    if mapped and not args['epochs']: check_rows(X, dtype)               # no epoch reads X: its checks, as in memory
+    model = SoftmaxClassifier(X.shape[1], theta.shape[1], seed=0, dtype=torch_dtype(dtype))
+    model.set_params(theta[:-1], theta[-1])
     shuffle = args['batch_size'] is not None                            # minibatches are shuffled
     seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max)) if shuffle else None
     weights = None if (s == s[0]).all() else torch.from_numpy(s)        # equal weights: the plain mean
-    hist = model.fit(np.array(X), yf, **args, strategy=self.strategy, solver=self.solver, l2=lam,
+    x = row_source(X, dtype) if mapped else np.array(X)                 # a map: read a chunk at a time
+    hist = model.fit(x, yf, **args, strategy=self.strategy, solver=self.solver, l2=lam,
                      tol=max(self.tol, np.finfo(np.float64).tiny), shuffle=shuffle, seed=seed, progress=self.verbose,
-                     sample_weight=weights)                             # np.array: X may be a read-only memory map
+                     sample_weight=weights)
     why = None
     if args['max_iter'] and not hist.converged and hist.stopped is None:
         why = (f"solver {self.solver!r} stopped at max_iter={self.max_iter} with the gradient's max |entry| "
@@ -365,10 +312,19 @@ def _coef(self, theta, fitted, Q:int, dtype, lam:float) -> tuple:
     return np.ascontiguousarray(coef, dtype=dtype), b.astype(dtype)
 
 @patch_to(SoftmaxRegression)
-def _logits(self, X) -> torch.Tensor:
-    "The logits Z (M,Q) of `decision_function`; with two classes [0, z], whose softmax is [1 − σ(z), σ(z)]."
-    z = self.decision_function(X)
-    return torch.from_numpy(np.ascontiguousarray(np.stack([np.zeros_like(z), z], 1) if z.ndim == 1 else z))
+def _rows(self, X, fn) -> np.ndarray:
+    "fn of X's rows, checked: X in memory by scikit-learn's `validate_data`, a memory map read a chunk at a time."
+    check_is_fitted(self)
+    if (mapped := file_map(X)) is None:
+        return fn(validate_data(self, X, accept_sparse='csr', reset=False, dtype=FLOATS[None]))
+    check_mapped(self, mapped)                                                  # shape and features; no row read
+    return each_read(mapped, fit_dtype(mapped, FLOATS[None]), fn)
+
+@patch_to(SoftmaxRegression)
+def _logits(self, x) -> torch.Tensor:
+    "The logits Z (M,Q) of checked rows x, as `decision_function`; with two classes [0, z] (softmax: [1 − σ, σ])."
+    z = np.asarray(x @ self.coef_.T) + self.intercept_
+    return torch.from_numpy(np.ascontiguousarray(np.hstack([np.zeros_like(z), z]) if z.shape[1] == 1 else z))
 
 # %% ../nbs/05b_estimator.ipynb #fe42bca4
 @patch_to(SoftmaxRegression)
@@ -386,6 +342,9 @@ def summary(self,
     if not np.isfinite(self.intercept_).all():
         raise ValueError(f"y: summary() needs every class of classes_ in the fit; classes "
                          f"{list(self.classes_[~np.isfinite(self.intercept_)])} had no rows of positive weight")
+    if file_map(X) is not None:
+        raise ValueError("X: summary() takes X in memory (its covariance holds every row); got a memory map, which "
+                         "np.array(X) reads into memory")
     X = validate_data(self, X, reset=False, dtype=np.float64)
     y = np.asarray(y)
     if y.shape != (len(X),) or not np.isin(y, self.classes_).all():

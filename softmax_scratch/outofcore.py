@@ -30,9 +30,9 @@ def page_span(a, lo:int, hi:int):
     return start, -(-(end - start) // mmap.PAGESIZE) * mmap.PAGESIZE if end < len(mm) else len(mm) - start
 
 def file_position(a) -> tuple:  # an array
-    "(file name, byte position of a's first element) of a C-ordered memory-mapped array (or view of one), else None."
+    "(file name, byte position of a's first element) of a C-ordered file map (or view of one), else None."
     mm, name = getattr(a, '_mmap', None), getattr(a, 'filename', None)
-    if mm is None or name is None or not a.flags.c_contiguous: return None
+    if mm is None or name is None or not a.flags.c_contiguous or getattr(a, 'mode', 'c') == 'c': return None
     base = np.frombuffer(mm, np.uint8).ctypes.data                 # the map starts at the file's offset, rounded down
     return name, a.offset - a.offset % mmap.ALLOCATIONGRANULARITY + a.ctypes.data - base
 
@@ -201,7 +201,7 @@ def is_mapped(x) -> bool:  # anything
     return is_source(x) or (isinstance(x, np.memmap) and x.ndim == 2 and x.flags.c_contiguous)
 
 def feature_rows(x,                 # a RowSource or a 2-D np.memmap (`is_mapped`)
-                 name:str='x',      # the argument's name in error messages
+                 name:str='x',      # the argument's name in error messages (a RowSource's reads keep its own)
                  dtype=torch.float64, device='cpu',   # the model's
                  n_features:int=None,  # the model's N
                 ) -> RowSource:     # read as needed, each read checked
@@ -215,7 +215,7 @@ def feature_rows(x,                 # a RowSource or a 2-D np.memmap (`is_mapped
     if a.dtype.kind not in 'iuf' or a.dtype.itemsize > 8:
         raise TypeError(f"{name}: expected numbers of float64 or a narrower type, got an array of {a.dtype}")
     if not is_source(x): return RowSource(x, name, dtype, device)
-    return RowSource(a, name, dtype, device, None, x.chunk, x.index)
+    return RowSource(a, x.name, dtype, device, None, x.chunk, x.index)              # a source keeps its name
 
 def label_rows(y,                 # class indices (M,): an array, a memory map, a tensor or a list
                n_classes:int,     # Q

@@ -59,8 +59,8 @@ PARTS = {'Learn': ['index', '01_softmax', '02_cross_entropy', '03_linear', '04a_
                    '04b_newton', '04h_inference', '05_compare'],
          'Use': ['05b_estimator', '06_cli', '00_data', '04g_checkpoint', '09_distributed'],
          'Engineering': ['00_validate', '04d_objective', '04c_inplace', '03a_native', '03b_fused', '03c_kernel',
-                         '04e_solvers', '04f_training', '04i_outofcore', '07_benchmarks', '07b_optimum', '07c_peers',
-                         '08_robustness', '00_checks']}
+                         '04e_solvers', '04f_training', '04i_outofcore', '05a_design', '07_benchmarks', '07b_optimum',
+                         '07c_peers', '08_robustness', '00_checks']}
 MAX_HEIGHT = 20_000   # px: a Learn page at 1280 px, at most (about 22 screens)
 SEARCHES = ('kronecker', 'softmax jacobian')   # each finds a section of a Learn page first
 RESULTS = '.smalldocs-search-results'            # where the search box lists its hits

@@ -120,42 +120,29 @@ def test_the_command_line_trains_an_npy_pair_from_its_maps(pair, capsys):
     assert f"train loss {model.evaluate(x, y):.4f}  accuracy {model.accuracy(x, y):.4f}" in out, out
 
 
-# 750 000 × 100 float32: 300 MB, written once per session, in chunks (never whole in this process)
-BIG_M, BIG_N, BIG_Q = 750_000, 100, 10
-
-@pytest.fixture(scope='session')
-def big_pair(tmp_path_factory):
-    d = tmp_path_factory.mktemp('big')
-    X = np.lib.format.open_memmap(d/'X.npy', mode='w+', dtype=np.float32, shape=(BIG_M, BIG_N))
-    rng = np.random.default_rng(0)
-    for i in range(0, BIG_M, 100_000): X[i:i + 100_000] = rng.standard_normal((min(100_000, BIG_M - i), BIG_N))
-    X.flush(); del X
-    np.save(d/'Y.npy', rng.integers(0, BIG_Q, BIG_M).astype(np.int64))
-    return d
-
+# big_pair (tests/conftest.py): 750 000 × 100 float32, 300 MB, and 10 classes, written once per session
 CHILD = textwrap.dedent('''
-    import sys, resource, numpy as np, torch
+    import sys, numpy as np, torch
     from softmax_scratch.classifier import SoftmaxClassifier
     torch.set_num_threads(1)
     X, Y = np.load(sys.argv[1], mmap_mode='r'), np.load(sys.argv[2], mmap_mode='r')
     warm = SoftmaxClassifier(100, 10, seed=0, dtype=torch.float32)      # every code path once, on a small file part
     warm.fit(np.asarray(X[:8192]).copy(), np.asarray(Y[:8192]).copy(), 1, 0.01, 4096, progress=False)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    reset_peak(); before = memory('VmRSS')                              # (tests/conftest.py: the peak from here)
     model = SoftmaxClassifier(100, 10, seed=0, dtype=torch.float32)
     h = model.fit(X, Y, 1, 0.01, 4096, progress=False)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(before, after, h.train_loss[0])
+    print(memory('VmHWM') - before, h.train_loss[0])
 ''')
 
-def test_an_epoch_from_a_memory_map_holds_far_less_than_the_file(big_pair):
+def test_an_epoch_from_a_memory_map_holds_far_less_than_the_file(big_pair, peak_memory):
     size = os.path.getsize(big_pair/'X.npy')
     env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    run = subprocess.run([sys.executable, '-c', CHILD, str(big_pair/'X.npy'), str(big_pair/'Y.npy')],
+    run = subprocess.run([sys.executable, '-c', peak_memory + CHILD, str(big_pair/'X.npy'), str(big_pair/'Y.npy')],
                          capture_output=True, text=True, env=env, timeout=300)
     assert run.returncode == 0, run.stderr
-    before, after, loss = run.stdout.split()
-    growth = (int(after) - int(before)) * 1024                                 # ru_maxrss: KiB on Linux
+    growth, loss = run.stdout.split()
     assert np.isfinite(float(loss))
+    growth = int(growth)
     assert growth < 0.25 * size, f"peak RSS grew by {growth / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB file"
 
 
@@ -167,3 +154,13 @@ def test_divergence_from_a_memory_map_goes_back_as_from_memory(pair):
         with pytest.warns(RuntimeWarning, match='diverged'): h = model.fit(x, Y, 3, 1e200, 128, progress=False)
         runs.append((model.w, h.stopped, h.train_loss))
     assert torch.equal(runs[0][0], runs[1][0]) and runs[0][1:] == runs[1][1:]
+
+
+def test_a_copy_on_write_map_is_read_with_its_changes(pair):
+    "A map opened with mode='c' may hold changes in memory only: its rows come from the map, not from the file."
+    X = np.load(pair/'X.npy', mmap_mode='c')
+    X[3, 1] = 42.
+    src = RowSource(X)
+    assert src.rows(3, 4)[0, 1].item() == 42.
+    assert torch.equal(src.read(), torch.from_numpy(np.array(X)).double())
+    assert np.load(pair/'X.npy')[3, 1] != 42.                                   # the file as it was
