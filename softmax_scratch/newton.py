@@ -16,7 +16,7 @@ from .linear import linear, linear_vjp
 from .gradients import BATCH, row_chunks, weights_of_mean, sq_norm
 from .inplace import chunk_rows
 from .objective import loss_and_grads, batch_mean
-from .fused import hvp_fused, require_compiler
+from .fused import grad_fused, hvp_fused, require_compiler
 from .outofcore import is_source, each_chunk, chunk_sum
 
 # %% ../nbs/04b_newton.ipynb #bede405a
@@ -155,6 +155,7 @@ def line_search(x, y, w, b,  # the batch and the parameters Θ = [W; bᵀ], chec
                 d,             # the step, (N+1,Q): Θ − t·d for t = 1, ½, ¼, …
                 sample_weight=None,  # s (M,) ≥ 0, or None
                 reduce=None,   # sums over the processes sharing the batch; None: alone
+                fused:bool=False,  # each trial's loss by the compiled loop (no weights): one pass over X
                ) -> tuple:     # (new W, new b, t)
     "Armijo backtracking: the first t = 1, ½, ¼, … with L(Θ − td) ≤ L(Θ) − 10⁻⁴·t·gᵀd."
     # gᵀd: the decrease promised
@@ -169,6 +170,7 @@ def line_search(x, y, w, b,  # the batch and the parameters Θ = [W; bᵀ], chec
             # rows read from a file: the sum over the reads
             read = lambda xc, yc: [len(xc) * cross_entropy_from_logits(yc, linear(xc, w_t, b_t))]
             ce = chunk_sum(read, x, y)[0]
+        elif fused: ce = mass * grad_fused(x, y, w_t, b_t)[0]                    # (its gradient unused)
         else: ce = mass * cross_entropy_from_logits(y, linear(x, w_t, b_t), r)
         ce = batch_mean([ce], mass, reduce)[0]
         if (ce + l2 / 2 * sq_norm(w_t) if l2 else ce) <= L - 1e-4 * t * slope: break
@@ -212,7 +214,9 @@ def newton_step(x,  # features X, (M,N)
         raise ValueError("fused: the compiled product serves hessian_free=True; got "
                                                     "fused=True with hessian_free=False")
     if fused: require_compiler('fused')
-    L, dw, db = loss_and_grads(x, y, w, b, 'closed', l2, sample_weight, reduce)
+    # the loss and gradient, and the line search's losses, compiled too where they can be (no weights)
+    strategy = 'fused' if fused and sample_weight is None else 'closed'
+    L, dw, db = loss_and_grads(x, y, w, b, strategy, l2, sample_weight, reduce)
     # ∇L, shaped like Θ (N+1,Q)
     g = torch.cat([dw, db[None]])
     record = dict(objective=L.item(), grad_norm=g.abs().max().item(), step=0.)
@@ -222,7 +226,7 @@ def newton_step(x,  # features X, (M,N)
     if hessian_free:
         d, record['cg'] = newton_cg_direction(x, w, b, g, l2, tol, sample_weight, reduce, fused)
     else: d = newton_direction(x, y, w, b, g, l2, sample_weight, reduce)
-    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, sample_weight, reduce)
+    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, sample_weight, reduce, strategy == 'fused')
     return L, w, b, record
 
 # %% ../nbs/04b_newton.ipynb #0959c986
@@ -265,6 +269,8 @@ def newton_cg_direction(x, w, b,   # the batch's features and Θ = [W; bᵀ], ch
         return conjugate_gradient(hv, g, max(eta * norm, tol / 2), g.numel())
     # Σ at Θ, for every product Hv
     probs = softmax(linear(x, w, b))
+    # the compiled product reads Σ by rows: laid out once here, not copied at each product
+    if fused: probs = probs.contiguous()
     # the same arguments, the same HV
     product = hvp_fused if fused else hessian_product
     hv = lambda v: product(x, probs, v, l2, sample_weight, reduce)

@@ -83,6 +83,7 @@ def test_conjugate_gradients_reach_the_same_direction():
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
 def test_newton_cg_steps_with_the_compiled_products(weighted, dtype):
     "newton_step(hessian_free=True, fused=True): the step of the uncompiled products, row weights and float32 too."
+    " Without weights the loss comes from the compiled loop too: equal to rounding (its own order of additions)."
     from softmax_scratch.newton import newton_step
     from softmax_scratch.validate import one_hot
     x, w, b, _, s = problem(120, 6, 4, 7, dtype)
@@ -92,6 +93,8 @@ def test_newton_cg_steps_with_the_compiled_products(weighted, dtype):
     for _ in range(3):                                        # three steps from a random start, each compared
         L0, w0, b0, r0 = newton_step(x, y, w, b, 0.01, 0., s, hessian_free=True)
         L1, w1, b1, r1 = newton_step(x, y, w, b, 0.01, 0., s, hessian_free=True, fused=True)
-        assert L0 == L1 and r0['step'] == r1['step'] and abs(r0['cg'] - r1['cg']) <= 1, (r0, r1)
+        eps = torch.finfo(dtype).eps
+        assert (L0 == L1 if weighted else abs(L0 - L1) <= 8 * eps * abs(L0)), (L0, L1)
+        assert r0['step'] == r1['step'] and abs(r0['cg'] - r1['cg']) <= 1, (r0, r1)
         check_close(w1, w0, tol, 'W'); check_close(b1, b0, tol, 'b')
         w, b = w0, b0
