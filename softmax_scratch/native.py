@@ -14,9 +14,16 @@ class CompilerMissing(RuntimeError):
     "No C++ compiler for `strategy='fused'`; the message names the fallback, `'closed'`."
 
 # %% ../nbs/03a_native.ipynb #cbb4a788
+_found = {}   # ($CXX or 'c++', $PATH) -> the compiler found there: a compiler found once is not looked up again
+
 def compiler():
     "The path of the C++ compiler (`$CXX`, else `c++`), or None if there is none."
-    return shutil.which(os.environ.get('CXX') or 'c++')
+    key = (os.environ.get('CXX') or 'c++', os.environ.get('PATH'))
+    if key not in _found:
+        path = shutil.which(key[0], path=key[1])
+        if path is None: return None                      # (not remembered: one may be installed later)
+        _found[key] = path
+    return _found[key]
 
 # %% ../nbs/03a_native.ipynb #c1e7cc64
 def require_compiler(name:str='strategy'):  # the argument that asked for 'fused', named in the error
