@@ -242,9 +242,9 @@ def targets(report:dict) -> list:
         closed = ms.get((dtype, bs, 'closed'))
         fused, floor = ms.get((dtype, bs, 'fused')), ms.get((dtype, bs, FLOOR))
         if c == 'torch' and closed:
-            out.append((f"closed / torch, {dtype}, batch {bs}", ratio(closed, r), 0.5 if bs == 128 else 0.6))
+            out.append((f"closed / torch, {dtype}, batch {bs}", ratio(closed, r), 0.7))
         if c == 'torch' and fused: out.append((f"fused / torch, {dtype}, batch {bs}", ratio(fused, r), 0.35))
-        if c == 'fused' and floor: out.append((f"fused / read X, {dtype}, batch {bs}", ratio(r, floor), 4.0))
+        if c == 'fused' and floor: out.append((f"fused / read X, {dtype}, batch {bs}", ratio(r, floor), 3.0))
         if c == 'keras' and closed: out.append((f"closed / keras, {dtype}, batch {bs}", ratio(closed, r), 0.3))
         if c == 'blockdiag' and closed: out.append((f"blockdiag / closed, {dtype}, batch {bs}", ratio(r, closed), 1.5))
         if c == 'kronecker' and closed:
