@@ -226,7 +226,8 @@ def newton_step(x,  # features X, (M,N)
     if hessian_free:
         d, record['cg'] = newton_cg_direction(x, w, b, g, l2, tol, sample_weight, reduce, fused)
     else: d = newton_direction(x, y, w, b, g, l2, sample_weight, reduce)
-    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, sample_weight, reduce, strategy == 'fused')
+    fused_loss = strategy == 'fused'
+    w, b, record['step'] = line_search(x, y, w, b, l2, L, g, d, sample_weight, reduce, fused_loss)
     return L, w, b, record
 
 # %% ../nbs/04b_newton.ipynb #0959c986
