@@ -175,18 +175,17 @@ def _lazy(solver, strategy, sample_weight, reduce) -> bool:
             and sample_weight is None and reduce is None)
 
 def _mapped(x, name, call):
-    "Spec: x read from a file (`feature_rows`) for what such rows support: not 'newton', weights or processes."
+    "Spec: x read from a file (`feature_rows`) for what such rows support: not 'newton', not weights."
     a, m = call.args, call.args['self']
     if a['solver'] == 'newton':
         raise ValueError("solver: 'newton' forms the Hessian of all rows at once; with x read from a file "
                          "use 'newton-cg'")
     if a['sample_weight'] is not None: raise ValueError("sample_weight: rows read from a file are not weighted")
-    if a['reduce'] is not None: raise ValueError("reduce: x read from a file trains in one process")
     return feature_rows(x, name, m.dtype, m.device, m.n_features)
 
 def _training_features(x, name, call):
     "Spec: `_features` for `fit`, without the pass for NaN and inf where the first epoch proves them absent."
-    if is_mapped(x): return _mapped(x, name, call)                     # a memory map: read a chunk at a time
+    if is_mapped(x) or is_source(x): return _mapped(x, name, call)     # a memory map: read a chunk at a time
     m = call.args['self']
     lazy = _lazy(*(call.args[k] for k in ('solver', 'strategy', 'sample_weight', 'reduce')))
     return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features, finite=not lazy)

@@ -16,7 +16,7 @@ from .gradients import sq_norm
 from .objective import batch_mean
 from .training import History, shard_rows, signals_to, restore_signals
 from .classifier import SoftmaxClassifier
-from .outofcore import read_mapped, evaluate_rows
+from .outofcore import RowSource, is_source, read_mapped, evaluate_rows
 
 # %% ../nbs/09_distributed.ipynb #a17e0007
 class PeerLost(RuntimeError):
@@ -149,13 +149,15 @@ def _rows_of(n:int, batch_size:int, rank:int, nproc:int) -> np.ndarray:
     return np.concatenate([np.arange(r.start, r.stop) for r in shard_rows(n, batch_size or n, rank, nproc)])
 
 def evaluate(model,        # the trained SoftmaxClassifier (the same on every process)
-             x, y,         # this process's rows
+             x, y,         # this process's rows (a RowSource of a file's rows and their class indices: read by chunks)
              l2:float=0.,  # λ of the penalty
              reduce=None,  # `all_reduce_sum`, or None for one process
             ) -> tuple:    # (mean cross-entropy + (λ/2)‖W‖², accuracy) over the rows of all processes
     "Loss and accuracy of `model` over the rows of all processes: each adds its sums, the penalty comes once."
     m = len(x)
-    sums = torch.tensor([model.evaluate(x, y) * m, model.accuracy(x, y) * m], dtype=torch.float64)
+    loss, acc = (evaluate_rows(model.w, model.b, x, y) if is_source(x)
+                 else (model.evaluate(x, y), model.accuracy(x, y)))
+    sums = torch.tensor([loss * m, acc * m], dtype=torch.float64)
     loss, correct = batch_mean([sums], m, reduce)[0].tolist()
     return (loss + l2 / 2 * sq_norm(model.w).item() if l2 else loss), correct
 
@@ -173,6 +175,10 @@ def train_part(jobs:list,  # dicts: data (a DATASETS name or a data file), label
             ds = load_dataset(job['data'], seed=job.get('seed', 0))
             idx = torch.as_tensor(_rows_of(len(ds.x_train), batch, rank, nproc))
             x, y, q, valid = ds.x_train[idx], ds.y_train[idx], ds.y_train.shape[1], (ds.x_valid, ds.y_valid)
+        elif len(data_files(job['data'])) == 2:       # an .npy pair: this rank's rows of the maps, read by chunks
+            xm, labels, q = read_mapped(job['data'])
+            rows = _rows_of(len(xm), batch, rank, nproc)
+            x, y = RowSource(xm, 'x', index=rows), np.asarray(labels[rows])   # its class indices: 8 bytes a row
         else:
             x, labels, n = read_data(job['data'], job.get('label'), rows=lambda n: _rows_of(n, batch, rank, nproc))
             top = all_reduce_max(torch.tensor(float(labels.max(initial=0))))   # Q from every process's labels

@@ -266,7 +266,7 @@ def newton_cg_direction(x, w, b,   # the batch's features and Θ = [W; bᵀ], ch
     eta = min(0.5, math.sqrt(norm))
     # rows read from a file: each read's Σ again at every product (`source_product`), not Σ (M,Q) kept
     if is_source(x):
-        hv = lambda v: source_product(x, w, b, v, l2)
+        hv = lambda v: source_product(x, w, b, v, l2, reduce)
         return conjugate_gradient(hv, g, max(eta * norm, tol / 2), g.numel())
     # Σ at Θ, for every product Hv
     probs = softmax(linear(x, w, b))
@@ -282,8 +282,10 @@ def source_product(x,     # a RowSource of features (M,N)
                    w, b,  # Θ = [W; bᵀ]
                    v,     # the direction, (N+1,Q)
                    l2:float,  # λ
+                   reduce=None,  # sums over the processes sharing the batch; None: alone
                   ) -> torch.Tensor:  # HV, (N+1,Q)
-    "HV over rows read from a file: Σ_c M_c·(H_c V) / M + λDV, each read's Σ computed at the product."
-    h = chunk_sum(lambda xc: [len(xc) * hessian_product(xc, softmax(linear(xc, w, b)), v)], x)[0] / len(x)
+    "HV over rows read from a file: Σ_c M_c·(H_c V) (over the processes) / M + λDV, each read's Σ at the product."
+    h = chunk_sum(lambda xc: [len(xc) * hessian_product(xc, softmax(linear(xc, w, b)), v)], x)[0]
+    h = batch_mean([h], len(x), reduce)[0]
     h[:-1] += l2 * v[:-1]
     return h

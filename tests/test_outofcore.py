@@ -164,3 +164,30 @@ def test_a_copy_on_write_map_is_read_with_its_changes(pair):
     assert src.rows(3, 4)[0, 1].item() == 42.
     assert torch.equal(src.read(), torch.from_numpy(np.array(X)).double())
     assert np.load(pair/'X.npy')[3, 1] != 42.                                   # the file as it was
+
+
+@pytest.fixture(scope='module')
+def wide_pair(tmp_path_factory):
+    "5000 × 2000 float32 (40 MB): each of 2 processes holds 2500 rows, more than one read's 2096 (8 chunks of 262)."
+    d = tmp_path_factory.mktemp('wide')
+    rng = np.random.default_rng(1)
+    np.save(d/'X.npy', rng.standard_normal((5000, 2000)).astype(np.float32))
+    np.save(d/'Y.npy', rng.integers(0, 4, 5000))
+    return d
+
+
+@pytest.mark.parametrize('files, run', [('pair', 'sgd-batches'), ('pair', 'newton-cg'), ('wide_pair', 'sgd-full'),
+                                        ('wide_pair', 'newton-cg')])
+def test_processes_read_their_rows_of_a_pair_by_chunks(files, run, request):
+    "`distributed.fit` on 2 processes from an .npy pair (each rank a RowSource of its rows, in one read or several,"
+    " so that Newton-CG's products over reads are summed over the processes too): the trajectory of 1 process."
+    from softmax_scratch import distributed
+    from softmax_scratch.checks import check_close
+    d = request.getfixturevalue(files)
+    l2 = 1.0 if files == 'wide_pair' else 0.01      # 2000 features of noise: a strong penalty keeps H well-conditioned
+    data = f"{d/'X.npy'},{d/'Y.npy'}"
+    (m1, h1, r1), (m2, h2, r2) = (distributed.fit(data, nproc=k, l2=l2, **RUNS[run]) for k in (1, 2))
+    assert len(h1) == len(h2) and r1['train_acc'] == r2['train_acc']
+    for u, v, what in ((m2.w, m1.w, 'W'), (m2.b, m1.b, 'b'), (h2.train_loss, h1.train_loss, 'losses')):
+        check_close(torch.as_tensor(u), torch.as_tensor(v), 1e-12, what)
+    assert abs(r2['train_loss'] - r1['train_loss']) <= 1e-12 * abs(r1['train_loss'])
