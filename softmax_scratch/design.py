@@ -153,6 +153,18 @@ def check_mapped(est,     # the estimator: `n_features_in_` set (fit) or compare
     check_consistent_length(X, y)
     return y
 
+INPUT_ATTRIBUTES = ('n_features_in_', 'feature_names_in_')   # what `validate_data` sets on an estimator
+
+def input_attributes(est) -> dict:
+    "The estimator's `INPUT_ATTRIBUTES` as they are now (those it has)."
+    return {n: getattr(est, n) for n in INPUT_ATTRIBUTES if hasattr(est, n)}
+
+def restore_input_attributes(est, before:dict):  # `input_attributes` taken before the fit
+    "Put them back as they were: a map whose rows fail their checks while the fit reads them leaves them as it found."
+    for n in INPUT_ATTRIBUTES:
+        if n in before: setattr(est, n, before[n])
+        elif hasattr(est, n): delattr(est, n)
+
 def check_read_fit(C:float,         # the estimator's C
                    weighted:bool,   # whether the solver weights rows read from a file (the Newton solvers)
                    solver:str,      # its name, for the message

@@ -20,6 +20,7 @@ from .softmax import softmax, log_softmax
 from .newton import conjugate_gradient
 from .design import Design, Objective, Reads, ReadObjective, file_map, fit_dtype, torch_dtype
 from .design import check_mapped, check_read_fit, check_rows, each_read, row_source
+from .design import input_attributes, restore_input_attributes
 from .classifier import SoftmaxClassifier, patch_to
 from .objective import strategy_spec
 from .solvers import SOLVERS, solver_arguments
@@ -60,7 +61,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             sample_weight=None,  # s (M,) ≥ 0, or None; rows of weight zero are left out
            ) -> 'SoftmaxRegression':
         "Fit from zero parameters (with `warm_start`: from the last fit's) with λ = 1/(C Σs); returns the estimator."
-        args, mapped = _check_params(self), file_map(X)                    # a memory map: read a chunk at a time
+        args, mapped, before = _check_params(self), file_map(X), input_attributes(self)   # a map: read by chunks
         if mapped is None: X, y = validate_data(self, X, y, accept_sparse='csr', dtype=FLOATS[self.dtype])
         else: X, y = mapped, check_mapped(self, mapped, y)                 # (no row of X read)
         check_classification_targets(y)
@@ -75,7 +76,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                              "(the weights' sum); expected a larger C, or larger sample weights")
         yf = np.searchsorted(fitted, yi)                                   # each row's class among those fitted
         solve = self._newton if self.solver in NEWTON else self._classifier
-        theta, n_iter, why = solve(X, yf, s, lam, theta, args)
+        try: theta, n_iter, why = solve(X, yf, s, lam, theta, args)
+        except Exception:                      # a map's rows are checked as they are read: failing, as validate_data
+            if mapped is not None: restore_input_attributes(self, before)           # leaves n_features_in_
+            raise
         if lam == 0 and separable(Design(X, self.fit_intercept), yf, len(fitted)): why = SEPARABLE
         if why: warnings.warn(why, ConvergenceWarning, stacklevel=2)
         self.classes_, self.n_iter_ = classes, np.array([n_iter], dtype=np.int32)

@@ -176,8 +176,18 @@ def test_a_nan_names_its_row(files, tmp_path, solver):
     X, est = write(tmp_path, x), SoftmaxRegression(solver=solver)
     with pytest.raises(ValueError, match=r'^X: expected finite values, got NaN or inf \(first in row 417\)$'):
         est.fit(X, labels())
-    assert not hasattr(est, 'coef_')                                       # nothing fitted
+    assert not hasattr(est, 'coef_') and not hasattr(est, 'n_features_in_')   # nothing fitted, as from memory
     with pytest.raises(ValueError, match='Input X contains NaN'): est.fit(x, labels())   # from memory: scikit-learn's
+    assert not hasattr(est, 'n_features_in_')
+
+
+def test_a_failed_fit_from_a_map_leaves_the_input_attributes_as_they_were(files, tmp_path):
+    "A NaN found while the fit reads the map: n_features_in_ is the last fit's, as when validate_data refuses X."
+    x = np.array(mapped(files))
+    est = SoftmaxRegression(solver='newton-cg').fit(x, labels())
+    bad = x[:, :3].copy(); bad[5, 1] = np.nan
+    with pytest.raises(ValueError, match=r'first in row 5'): est.fit(write(tmp_path, bad), labels())
+    assert est.n_features_in_ == x.shape[1]
 
 
 def test_every_row_is_checked_even_when_no_epoch_reads_it(files, tmp_path):
