@@ -77,15 +77,15 @@ class SoftmaxClassifier:
                 f"dtype={self.dtype}, device='{self.device}')")
 
 # %% ../nbs/04_classifier.ipynb #ed4333d5
-def _features(x, name, call):
+def _features(x, name, call,
+              finite:bool=True):  # False: a tensor's NaN and inf are left to a check of what the call computes
     "Spec: features for the model `call.args['self']`: (M,N) with its N, in its dtype and on its device, finite."
     m = call.args['self']
-    return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features)
+    return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features, finite=finite)
 
 def _features_scanned_by_result(x, name, call):
     "Spec: `_features`, leaving a tensor's NaN and inf to `finite_result` (they make the loss non-finite): no scan."
-    m = call.args['self']
-    return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features, finite=False)
+    return _features(x, name, call, finite=False)
 
 def _labels(y, name, call):
     "Spec: labels for the model, one per row of the features `x`, as rows in its dtype."
@@ -186,9 +186,8 @@ def _mapped(x, name, call):
 def _training_features(x, name, call):
     "Spec: `_features` for `fit`, without the pass for NaN and inf where the first epoch proves them absent."
     if is_mapped(x) or is_source(x): return _mapped(x, name, call)     # a memory map: read a chunk at a time
-    m = call.args['self']
     lazy = _lazy(*(call.args[k] for k in ('solver', 'strategy', 'sample_weight', 'reduce')))
-    return as_features(x, name, dtype=m.dtype, device=m.device, n_features=m.n_features, finite=not lazy)
+    return _features(x, name, call, finite=not lazy)
 
 def _sample_weight(v, name, call):
     "Spec: None, or one weight per row of `x` (`row_weights`), for a strategy and solver that take weights."

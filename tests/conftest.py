@@ -1,5 +1,5 @@
 """Fixtures that more than one test file uses."""
-import textwrap
+import os, subprocess, sys, textwrap
 import numpy as np
 import pytest
 
@@ -33,6 +33,12 @@ PEAK_MEMORY = textwrap.dedent('''
 
 
 @pytest.fixture(scope='session')
-def peak_memory():
-    "Python code for a child process that defines reset_peak() and memory('VmRSS' or 'VmHWM')."
-    return PEAK_MEMORY
+def in_fresh_process(big_pair):
+    "Runs child code (given reset_peak and memory) on big_pair's X.npy and Y.npy in a fresh interpreter, one thread."
+    def run(code:str) -> tuple:  # (the words the child printed, the size of X.npy in bytes)
+        files, env = [str(big_pair/'X.npy'), str(big_pair/'Y.npy')], {**os.environ, 'OMP_NUM_THREADS': '1'}
+        done = subprocess.run([sys.executable, '-c', PEAK_MEMORY + code, *files], capture_output=True, text=True,
+                              env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split(), os.path.getsize(files[0])
+    return run

@@ -3,7 +3,7 @@ with the numbers it fits from the same rows in memory (to the bit in one read of
 to 1e-12 and float32 to its own precision), with sample and class weights, and the prediction methods read the map by
 chunks with the results from memory; NaN, shapes and what a read at a time cannot do are refused with a message; and in
 a fresh process a fit (Newton-CG) and a predict of a 300 MB file grow the peak memory by far less than the file."""
-import os, subprocess, sys, textwrap, warnings
+import textwrap, warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
@@ -235,7 +235,7 @@ def test_a_refit_on_a_map_sets_n_features_and_drops_feature_names(files):
 
 # A fresh process: a fit (Newton-CG, one iteration: a pass for the objective, one per CG step and per line-search point)
 # and a predict of the 300 MB file of tests/conftest.py; the code paths are warmed first on a part of the map, and each
-# phase's peak memory is measured from the memory before it (`peak_memory`).
+# phase's peak memory is measured from the memory before it (conftest's `in_fresh_process`).
 CHILD = textwrap.dedent('''
     import sys, warnings, numpy as np, torch
     from softmax_scratch.estimator import SoftmaxRegression
@@ -254,13 +254,8 @@ CHILD = textwrap.dedent('''
 ''')
 
 
-def test_a_fit_and_a_predict_of_a_map_hold_far_less_than_the_file(big_pair, peak_memory):
-    size = os.path.getsize(big_pair/'X.npy')
-    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    run = subprocess.run([sys.executable, '-c', peak_memory + CHILD, str(big_pair/'X.npy'), str(big_pair/'Y.npy')],
-                         capture_output=True, text=True, env=env, timeout=300)
-    assert run.returncode == 0, run.stderr
-    predict, fit, rows, n_iter, finite = run.stdout.split()
+def test_a_fit_and_a_predict_of_a_map_hold_far_less_than_the_file(in_fresh_process):
+    (predict, fit, rows, n_iter, finite), size = in_fresh_process(CHILD)
     assert int(rows) == 750_000 and n_iter == '1' and finite == 'True'
     for what, growth in (('predict', int(predict)), ('fit', int(fit))):
         assert growth < 0.25 * size, \

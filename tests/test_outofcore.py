@@ -2,7 +2,7 @@
 from memory (every strategy; SGD in minibatches, shuffled or not, and full batch; Newton-CG), reports a NaN and a bad
 label as it does from memory, and trains an epoch of a 300 MB file in a fresh process whose peak memory grows by far
 less than the file (pages read are dropped after each read)."""
-import os, subprocess, sys, textwrap
+import textwrap
 import numpy as np
 import pytest
 import torch
@@ -134,13 +134,8 @@ CHILD = textwrap.dedent('''
     print(memory('VmHWM') - before, h.train_loss[0])
 ''')
 
-def test_an_epoch_from_a_memory_map_holds_far_less_than_the_file(big_pair, peak_memory):
-    size = os.path.getsize(big_pair/'X.npy')
-    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
-    run = subprocess.run([sys.executable, '-c', peak_memory + CHILD, str(big_pair/'X.npy'), str(big_pair/'Y.npy')],
-                         capture_output=True, text=True, env=env, timeout=300)
-    assert run.returncode == 0, run.stderr
-    growth, loss = run.stdout.split()
+def test_an_epoch_from_a_memory_map_holds_far_less_than_the_file(in_fresh_process):
+    (growth, loss), size = in_fresh_process(CHILD)
     assert np.isfinite(float(loss))
     growth = int(growth)
     assert growth < 0.25 * size, f"peak RSS grew by {growth / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB file"
